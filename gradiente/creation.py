@@ -1,0 +1,117 @@
+"""Tensor constructors with PyTorch's names (``tensor``, ``zeros``, ``randn``, ...)."""
+import numpy as _np
+
+from .backend import xp
+from .random import get_generator
+from .tensor import Tensor, _to_array, get_default_dtype
+
+
+def _dims(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if not isinstance(s, (int, _np.integer)) or s < 0:
+            raise ValueError(f"sizes must be non-negative integers, got {tuple(size)}")
+    return tuple(int(s) for s in size)
+
+
+def _make(array, dtype, requires_grad):
+    if dtype is not None:
+        array = array.astype(dtype, copy=False)
+    return Tensor._wrap(array, False, None, 0).requires_grad_(requires_grad) if requires_grad else Tensor._wrap(array, False, None, 0)
+
+
+def tensor(data, dtype=None, requires_grad=False):
+    """A new tensor from data (a copy); Python floats become float32, ints int64."""
+    arr = _to_array(data, dtype)
+    arr = arr.copy() if isinstance(data, (xp.ndarray, Tensor)) else arr
+    return _make(arr, None, requires_grad)
+
+
+def as_tensor(data, dtype=None):
+    """A tensor sharing memory with ``data`` where possible."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
+        return data
+    return Tensor(data, dtype=dtype)
+
+
+def from_numpy(array):
+    return Tensor._wrap(xp.asarray(array), False, None, 0)
+
+
+def zeros(*size, dtype=None, requires_grad=False):
+    return _make(xp.zeros(_dims(size), dtype=dtype or get_default_dtype()), None, requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad=False):
+    return _make(xp.ones(_dims(size), dtype=dtype or get_default_dtype()), None, requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False):
+    if dtype is None:
+        dtype = get_default_dtype() if isinstance(fill_value, float) else _np.asarray(fill_value).dtype
+    return _make(xp.full(_dims((size,)), fill_value, dtype=dtype), None, requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad=False):
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    return _make(xp.zeros(t.shape, dtype=dtype or t.dtype), None, requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    return _make(xp.ones(t.shape, dtype=dtype or t.dtype), None, requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, requires_grad=False):
+    return _make(xp.full(t.shape, fill_value, dtype=dtype or t.dtype), None, requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False):
+    return _make(xp.eye(n, m, dtype=dtype or get_default_dtype()), None, requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    arr = xp.arange(start, end, step)
+    if dtype is None and arr.dtype == _np.float64:
+        dtype = get_default_dtype()
+    return _make(arr, dtype, requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False):
+    return _make(xp.linspace(start, end, steps).astype(dtype or get_default_dtype()), None, requires_grad)
+
+
+def rand(*size, dtype=None, requires_grad=False):
+    """Uniform on [0, 1), from the seeded generator."""
+    arr = get_generator().random(_dims(size), dtype=_np.float64).astype(dtype or get_default_dtype())
+    return _make(xp.asarray(arr), None, requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad=False):
+    """Standard normal, from the seeded generator."""
+    arr = get_generator().standard_normal(_dims(size)).astype(dtype or get_default_dtype())
+    return _make(xp.asarray(arr), None, requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None):
+    if high is None:
+        low, high = 0, low
+    arr = get_generator().integers(low, high, size=_dims((size,)) if not isinstance(size, int) else (size,))
+    return _make(xp.asarray(arr, dtype=dtype or _np.int64), None, False)
+
+
+def randperm(n, dtype=None):
+    return _make(xp.asarray(get_generator().permutation(n), dtype=dtype or _np.int64), None, False)
+
+
+def rand_like(t, dtype=None):
+    return rand(*t.shape, dtype=dtype or t.dtype)
+
+
+def randn_like(t, dtype=None):
+    return randn(*t.shape, dtype=dtype or t.dtype)

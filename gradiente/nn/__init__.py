@@ -1,0 +1,6 @@
+"""Layers and models as modules, with ``torch.nn``'s names."""
+from .parameter import Parameter
+from .module import Module
+from .container import Sequential, ModuleList, ModuleDict
+from .linear import Linear, Identity, Flatten, Unflatten
+from . import init, functional

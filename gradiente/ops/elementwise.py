@@ -1,0 +1,202 @@
+"""Elementwise primitives with broadcasting (seed 002 §2.4, tensors).
+
+Each backward is the textbook local derivative, summed back over the
+broadcast dimensions by :func:`unbroadcast`.
+"""
+from ..autograd import Function, unbroadcast
+from ..backend import xp
+
+
+def _shape(a):
+    return a.shape if hasattr(a, "shape") else ()
+
+
+class Add(Function):
+    """d(a + b)/da = 1, d(a + b)/db = 1."""
+
+    def forward(self, a, b):
+        self.a_shape, self.b_shape = _shape(a), _shape(b)
+        return a + b
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        return (unbroadcast(g, self.a_shape) if na else None,
+                unbroadcast(g, self.b_shape) if nb else None)
+
+
+class Sub(Function):
+    """d(a - b)/da = 1, d(a - b)/db = -1."""
+
+    def forward(self, a, b):
+        self.a_shape, self.b_shape = _shape(a), _shape(b)
+        return a - b
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        return (unbroadcast(g, self.a_shape) if na else None,
+                unbroadcast(-g, self.b_shape) if nb else None)
+
+
+class Mul(Function):
+    """d(a b)/da = b, d(a b)/db = a."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        return (unbroadcast(g * self.b, _shape(self.a)) if na else None,
+                unbroadcast(g * self.a, _shape(self.b)) if nb else None)
+
+
+class Div(Function):
+    """d(a / b)/da = 1 / b, d(a / b)/db = -a / b^2."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        ga = unbroadcast(g / self.b, _shape(self.a)) if na else None
+        gb = unbroadcast(-g * self.a / (self.b * self.b), _shape(self.b)) if nb else None
+        return ga, gb
+
+
+class Pow(Function):
+    """d(a^b)/da = b a^(b-1), d(a^b)/db = a^b log a."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = a ** b
+        return self.out
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        a, b = self.a, self.b
+        ga = gb = None
+        if na:
+            if isinstance(b, (int, float)) and b == 2:
+                ga = g * (2 * a)
+            else:
+                ga = unbroadcast(g * b * a ** (b - 1), _shape(a))
+        if nb:
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                log_a = xp.where(a > 0, xp.log(xp.where(a > 0, a, 1)), 0)
+            gb = unbroadcast(g * self.out * log_a, _shape(b))
+        return ga, gb
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return -g
+
+
+class Exp(Function):
+    """d e^a / da = e^a."""
+
+    def forward(self, a):
+        self.out = xp.exp(a)
+        return self.out
+
+    def backward(self, g):
+        return g * self.out
+
+
+class Log(Function):
+    """d log a / da = 1 / a."""
+
+    def forward(self, a):
+        self.a = a
+        return xp.log(a)
+
+    def backward(self, g):
+        return g / self.a
+
+
+class Sqrt(Function):
+    """d sqrt(a) / da = 1 / (2 sqrt(a))."""
+
+    def forward(self, a):
+        self.out = xp.sqrt(a)
+        return self.out
+
+    def backward(self, g):
+        return g / (2 * self.out)
+
+
+class Abs(Function):
+    """d|a|/da = sign(a) (0 at 0, as PyTorch)."""
+
+    def forward(self, a):
+        self.a = a
+        return xp.abs(a)
+
+    def backward(self, g):
+        return g * xp.sign(self.a)
+
+
+class Clamp(Function):
+    """Gradient 1 inside [min, max] (bounds included, as PyTorch), 0 outside."""
+
+    def forward(self, a, min=None, max=None):
+        self.mask = xp.ones(a.shape, dtype=bool)
+        if min is not None:
+            self.mask &= a >= min
+        if max is not None:
+            self.mask &= a <= max
+        return xp.clip(a, min, max)
+
+    def backward(self, g):
+        return g * self.mask
+
+
+class Maximum(Function):
+    """Gradient to the larger input; ties split evenly (as PyTorch)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return xp.maximum(a, b)
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        a, b = self.a, self.b
+        share = xp.where(a == b, 0.5, 1.0).astype(g.dtype)
+        ga = unbroadcast(g * (a >= b) * share, _shape(a)) if na else None
+        gb = unbroadcast(g * (b >= a) * share, _shape(b)) if nb else None
+        return ga, gb
+
+
+class Minimum(Function):
+    """Gradient to the smaller input; ties split evenly (as PyTorch)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return xp.minimum(a, b)
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        a, b = self.a, self.b
+        share = xp.where(a == b, 0.5, 1.0).astype(g.dtype)
+        ga = unbroadcast(g * (a <= b) * share, _shape(a)) if na else None
+        gb = unbroadcast(g * (b <= a) * share, _shape(b)) if nb else None
+        return ga, gb
+
+
+class Where(Function):
+    """where(c, a, b): the gradient goes to a where c holds, to b elsewhere."""
+
+    def forward(self, cond, a, b):
+        self.cond, self.a_shape, self.b_shape = cond, _shape(a), _shape(b)
+        return xp.where(cond, a, b)
+
+    def backward(self, g):
+        _, na, nb = self.needs_input_grad
+        zero = xp.zeros((), dtype=g.dtype)
+        ga = unbroadcast(xp.where(self.cond, g, zero), self.a_shape) if na else None
+        gb = unbroadcast(xp.where(self.cond, zero, g), self.b_shape) if nb else None
+        return None, ga, gb

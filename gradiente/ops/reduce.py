@@ -1,0 +1,98 @@
+"""Reductions along axes (sum, mean, max, min, var), with keepdim."""
+from ..backend import xp
+from ..autograd import Function
+
+
+def _normalize_axes(dim, ndim):
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, int):
+        dim = (dim,)
+    axes = []
+    for d in dim:
+        if not -ndim <= d < max(ndim, 1):
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {d})")
+        axes.append(d % ndim if ndim else 0)
+    return tuple(axes)
+
+
+def _expand_back(g, shape, axes, keepdim):
+    """Reshape a reduced gradient so it broadcasts against the input shape."""
+    if not keepdim and axes:
+        g = xp.expand_dims(g, axes) if g.ndim else g.reshape([1] * len(shape))
+    return g
+
+
+class Sum(Function):
+    """d sum(a) / da = 1 everywhere."""
+
+    def forward(self, a, dim=None, keepdim=False):
+        self.shape = a.shape
+        self.axes = _normalize_axes(dim, a.ndim)
+        self.keepdim = keepdim
+        return a.sum(axis=self.axes, keepdims=keepdim)
+
+    def backward(self, g):
+        g = _expand_back(g, self.shape, self.axes, self.keepdim)
+        return xp.broadcast_to(g, self.shape)
+
+
+class Mean(Function):
+    """d mean(a) / da = 1 / n."""
+
+    def forward(self, a, dim=None, keepdim=False):
+        self.shape = a.shape
+        self.axes = _normalize_axes(dim, a.ndim)
+        self.keepdim = keepdim
+        n = 1
+        for ax in self.axes:
+            n *= a.shape[ax]
+        self.n = n
+        return a.mean(axis=self.axes, keepdims=keepdim)
+
+    def backward(self, g):
+        g = _expand_back(g, self.shape, self.axes, self.keepdim)
+        return xp.broadcast_to(g / self.n, self.shape)
+
+
+class Max(Function):
+    """Gradient to the maxima; ties share it evenly (as ``torch.amax``)."""
+
+    reducer = staticmethod(xp.max)
+
+    def forward(self, a, dim=None, keepdim=False):
+        self.a = a
+        self.axes = _normalize_axes(dim, a.ndim)
+        self.keepdim = keepdim
+        self.out = self.reducer(a, axis=self.axes, keepdims=True)
+        return self.out if keepdim else self.out.reshape([n for i, n in enumerate(a.shape) if i not in self.axes])
+
+    def backward(self, g):
+        g = _expand_back(g, self.a.shape, self.axes, self.keepdim)
+        mask = (self.a == self.out).astype(g.dtype)
+        mask /= mask.sum(axis=self.axes, keepdims=True)
+        return g * mask
+
+
+class Min(Max):
+    reducer = staticmethod(xp.min)
+
+
+class Var(Function):
+    """var(a) = sum((a - mean)^2) / (n - correction); d var / da = 2 (a - mean) / (n - correction)."""
+
+    def forward(self, a, dim=None, correction=1, keepdim=False):
+        self.shape = a.shape
+        self.axes = _normalize_axes(dim, a.ndim)
+        self.keepdim = keepdim
+        n = 1
+        for ax in self.axes:
+            n *= a.shape[ax]
+        self.denom = max(n - correction, 0)
+        self.centered = a - a.mean(axis=self.axes, keepdims=True)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            return (self.centered ** 2).sum(axis=self.axes, keepdims=keepdim) / a.dtype.type(self.denom)
+
+    def backward(self, g):
+        g = _expand_back(g, self.shape, self.axes, self.keepdim)
+        return g * self.centered * (2.0 / self.denom if self.denom else float("nan"))

@@ -1,0 +1,34 @@
+"""One seeded source of randomness for initialisation, dropout and shuffling.
+
+``manual_seed(n)`` resets it, so a run repeats bit for bit.
+"""
+import numpy as _np
+
+_STATE = {"generator": _np.random.default_rng(0)}
+
+
+def manual_seed(seed):
+    """Seed every random draw of gradiente (init, dropout, data shuffling)."""
+    if not isinstance(seed, (int, _np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"manual_seed expects an int, got {type(seed).__name__}")
+    _STATE["generator"] = _np.random.default_rng(int(seed))
+    return _STATE["generator"]
+
+
+seed = manual_seed
+
+
+def get_generator():
+    """The generator every random draw uses (a ``numpy.random.Generator``)."""
+    return _STATE["generator"]
+
+
+def get_rng_state():
+    """The generator state as a JSON-friendly dict (for checkpoints)."""
+    return _STATE["generator"].bit_generator.state
+
+
+def set_rng_state(state):
+    gen = _np.random.default_rng()
+    gen.bit_generator.state = state
+    _STATE["generator"] = gen
