@@ -3,4 +3,5 @@ from .parameter import Parameter
 from .module import Module
 from .container import Sequential, ModuleList, ModuleDict
 from .linear import Linear, Identity, Flatten, Unflatten
+from .attention import MultiheadAttention
 from . import init, functional
