@@ -77,3 +77,6 @@ def numel(input):
 def allclose(a, b, rtol=1e-5, atol=1e-8):
     return _np.allclose(_np.asarray(a.data if isinstance(a, Tensor) else a),
                         _np.asarray(b.data if isinstance(b, Tensor) else b), rtol=rtol, atol=atol)
+
+from . import nn  # noqa: E402,F401
+from . import optim  # noqa: E402,F401

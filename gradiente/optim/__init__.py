@@ -1,0 +1,4 @@
+"""Optimizers and learning-rate schedulers, with ``torch.optim``'s names and update rules (seed 002 §3.7-§3.8)."""
+from .optimizer import Optimizer
+from .sgd import SGD
+from .adam import Adam, AdamW
