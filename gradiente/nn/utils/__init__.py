@@ -1,0 +1,2 @@
+"""Utilities for layers: recurrent sequence helpers (``rnn``)."""
+from . import rnn  # noqa: F401

@@ -1,0 +1,338 @@
+"""Fused recurrent kernels: one layer, one direction, a whole sequence per call.
+
+Elman RNN (seed 000 §6, seed 002 §4.5), LSTM (seed 002 §4.6) and GRU
+(seed 002 §4.7), in PyTorch's form and gate order (LSTM i, f, g, o; GRU r, z, n).
+
+Each kernel follows the same plan:
+
+* the input projection of all time steps is one matrix product,
+  ``X W_ih^T + b`` of shape (T*B, G*H);
+* per step only the small product ``h_{t-1} W_hh^T`` and a few vectorised
+  elementwise operations remain;
+* backward through time is written out from the cell equations (the delta
+  recursion of seed 000 §2 applied along time): the loop over steps computes
+  the gate deltas, and the weight gradients are then two large products
+  ``dG^T X`` and ``dG^T H_prev`` over all steps at once.
+
+Inputs are time-major: ``x`` has shape (T, B, I), states (B, H). ``reverse``
+runs the sequence from the last step to the first (the backward direction of
+a bidirectional layer). ``mask`` (T, B), optional, marks valid steps of
+variable-length sequences: on a padded step the state is carried over
+unchanged and the output is zero, which is what PyTorch's packed sequences
+compute.
+"""
+from ..autograd import Function
+from ..backend import xp
+
+
+def _sigmoid_(a):
+    """In-place logistic sigmoid, 1/(1+e^-a) = (1 + tanh(a/2))/2: no overflow for any a."""
+    a *= 0.5
+    xp.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+    return a
+
+
+def _order(T, reverse):
+    return range(T - 1, -1, -1) if reverse else range(T)
+
+
+def _prev_states(H, h0, reverse):
+    """The state each step starts from, aligned with the time index: (T, B, H)."""
+    if reverse:
+        return xp.concatenate([H[1:], h0[None]], axis=0)
+    return xp.concatenate([h0[None], H[:-1]], axis=0)
+
+
+def _project(x, w_ih, bias):
+    T, B, _ = x.shape
+    proj = x.reshape(T * B, -1) @ w_ih.T
+    if bias is not None:
+        proj += bias
+    return proj.reshape(T, B, -1)
+
+
+def _input_grads(fn, dG, x, w_ih, w_hh, hprev, n_gates_h=None):
+    """Gradients of x, W_ih, W_hh and the biases from the gate deltas dG (T, B, G*H)."""
+    T, B, G = dG.shape
+    flat = dG.reshape(T * B, G)
+    need = fn.needs_input_grad
+    gx = (flat @ w_ih).reshape(x.shape) if need[0] else None
+    gw_ih = flat.T @ x.reshape(T * B, -1) if need[fn.i_wih] else None
+    gw_hh = flat.T @ hprev.reshape(T * B, -1) if need[fn.i_wih + 1] else None
+    gb = flat.sum(axis=0) if fn.has_bias and (need[fn.i_wih + 2] or need[fn.i_wih + 3]) else None
+    return gx, gw_ih, gw_hh, gb
+
+
+def _check_dtypes(name, *arrays):
+    dt = arrays[0].dtype
+    for a in arrays[1:]:
+        if a is not None and a.dtype != dt:
+            raise TypeError(f"{name}: all inputs must share one dtype; got {dt} and {a.dtype}")
+
+
+class RNNSequence(Function):
+    """Elman layer over a sequence: h_t = phi(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (seed 002 §4.5).
+
+    phi is tanh or ReLU. Backward: d(pre_t) = (dL/dh_t) phi'(pre_t), and
+    dL/dh_{t-1} = d(pre_t) W_hh plus the output gradient at t-1.
+    Returns (output (T, B, H), h_n (B, H)).
+    """
+
+    i_wih = 2
+
+    def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", reverse=False, mask=None):
+        _check_dtypes("RNNSequence", x, h0, w_ih, w_hh, b_ih, b_hh)
+        T, B, _ = x.shape
+        self.has_bias = b_ih is not None
+        bias = (b_ih + b_hh) if self.has_bias else None
+        H = _project(x, w_ih, bias)  # pre-activations, overwritten in place by the states
+        whh_t = w_hh.T
+        relu = nonlinearity == "relu"
+        h = h0
+        for t in _order(T, reverse):
+            pre = H[t]
+            pre += h @ whh_t
+            if relu:
+                xp.maximum(pre, 0, out=pre)
+            else:
+                xp.tanh(pre, out=pre)
+            if mask is not None:
+                m = mask[t][:, None]
+                xp.copyto(pre, h, where=~m)
+            h = pre
+        self.x, self.h0, self.w_ih, self.w_hh, self.H = x, h0, w_ih, w_hh, H
+        self.relu, self.reverse, self.mask = relu, reverse, mask
+        out = H if mask is None else H * mask[:, :, None]
+        return out, h.copy()
+
+    def backward(self, g_out, g_hn):
+        H, w_hh, mask = self.H, self.w_hh, self.mask
+        T = H.shape[0]
+        dG = xp.empty_like(H)
+        dh = g_hn
+        for t in _order(T, not self.reverse):
+            dh = dh + (g_out[t] if mask is None else g_out[t] * mask[t][:, None])
+            h = H[t]
+            d = dG[t]
+            if self.relu:
+                xp.multiply(dh, h > 0, out=d)
+            else:
+                xp.multiply(h, h, out=d)
+                xp.subtract(1, d, out=d)
+                d *= dh
+            if mask is not None:
+                m = mask[t][:, None]
+                d *= m
+                dh = dh * ~m + d @ w_hh
+            else:
+                dh = d @ w_hh
+        hprev = _prev_states(H, self.h0, self.reverse)
+        gx, gw_ih, gw_hh, gb = _input_grads(self, dG, self.x, self.w_ih, w_hh, hprev)
+        return gx, dh, gw_ih, gw_hh, gb, gb
+
+
+class LSTMSequence(Function):
+    """LSTM layer over a sequence (seed 002 §4.6; seed 000 §6 in concatenated form).
+
+    i, f, o = sigma(.), g = tanh(.) of W_i* x_t + b_i* + W_h* h_{t-1} + b_h*;
+    c_t = f c_{t-1} + i g;  h_t = o tanh(c_t).
+    Backward from the same equations: with dh = dL/dh_t and
+    dc = dL/dc_t + dh o (1 - tanh^2 c_t): d o = dh tanh c_t, d i = dc g,
+    d g = dc i, d f = dc c_{t-1}, dL/dc_{t-1} = dc f, and each gate's
+    pre-activation delta times the derivative of its sigma or tanh.
+    Returns (output (T, B, H), h_n, c_n).
+    """
+
+    i_wih = 3
+
+    def forward(self, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False, mask=None):
+        _check_dtypes("LSTMSequence", x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        T, B, _ = x.shape
+        Hs = h0.shape[1]
+        self.has_bias = b_ih is not None
+        bias = (b_ih + b_hh) if self.has_bias else None
+        A = _project(x, w_ih, bias)  # gate pre-activations, overwritten by the gate values
+        whh_t = w_hh.T
+        C = xp.empty((T, B, Hs), dtype=x.dtype)
+        TC = xp.empty_like(C)
+        Hout = xp.empty_like(C)
+        h, c = h0, c0
+        for t in _order(T, reverse):
+            a = A[t]
+            a += h @ whh_t
+            _sigmoid_(a[:, :2 * Hs])
+            xp.tanh(a[:, 2 * Hs:3 * Hs], out=a[:, 2 * Hs:3 * Hs])
+            _sigmoid_(a[:, 3 * Hs:])
+            ct = C[t]
+            xp.multiply(a[:, Hs:2 * Hs], c, out=ct)
+            ct += a[:, :Hs] * a[:, 2 * Hs:3 * Hs]
+            if mask is not None:
+                m = ~mask[t][:, None]
+                xp.copyto(ct, c, where=m)
+            xp.tanh(ct, out=TC[t])
+            ht = Hout[t]
+            xp.multiply(a[:, 3 * Hs:], TC[t], out=ht)
+            if mask is not None:
+                xp.copyto(ht, h, where=m)
+            h, c = ht, ct
+        self.x, self.h0, self.c0, self.w_ih, self.w_hh = x, h0, c0, w_ih, w_hh
+        self.A, self.C, self.TC, self.Hout = A, C, TC, Hout
+        self.reverse, self.mask = reverse, mask
+        out = Hout if mask is None else Hout * mask[:, :, None]
+        return out, h.copy(), c.copy()
+
+    def backward(self, g_out, g_hn, g_cn):
+        A, C, TC, w_hh, mask = self.A, self.C, self.TC, self.w_hh, self.mask
+        T, B, G = A.shape
+        Hs = G // 4
+        dG = xp.empty_like(A)
+        cprev = _prev_states(C, self.c0, self.reverse)
+        dh, dc = g_hn, g_cn
+        for t in _order(T, not self.reverse):
+            dh = dh + (g_out[t] if mask is None else g_out[t] * mask[t][:, None])
+            a, tc, d = A[t], TC[t], dG[t]
+            i, f, gg, o = a[:, :Hs], a[:, Hs:2 * Hs], a[:, 2 * Hs:3 * Hs], a[:, 3 * Hs:]
+            if mask is not None:
+                m = mask[t][:, None]
+                keep_h, keep_c = dh * ~m, dc * ~m
+                dh = dh * m
+                dc = dc * m
+            dct = 1 - tc * tc
+            dct *= o
+            dct *= dh
+            dct += dc
+            # output gate: dh tanh(c) o (1 - o)
+            do = d[:, 3 * Hs:]
+            xp.multiply(dh, tc, out=do)
+            do *= o
+            do *= 1 - o
+            di = d[:, :Hs]
+            xp.multiply(dct, gg, out=di)
+            di *= i
+            di *= 1 - i
+            df = d[:, Hs:2 * Hs]
+            xp.multiply(dct, cprev[t], out=df)
+            df *= f
+            df *= 1 - f
+            dg = d[:, 2 * Hs:3 * Hs]
+            xp.multiply(gg, gg, out=dg)
+            xp.subtract(1, dg, out=dg)
+            dg *= i
+            dg *= dct
+            dc = dct * f
+            dh = d @ w_hh
+            if mask is not None:
+                dh += keep_h
+                dc += keep_c
+        hprev = _prev_states(self.Hout, self.h0, self.reverse)
+        gx, gw_ih, gw_hh, gb = _input_grads(self, dG, self.x, self.w_ih, w_hh, hprev)
+        return gx, dh, dc, gw_ih, gw_hh, gb, gb
+
+
+class GRUSequence(Function):
+    """GRU layer over a sequence (seed 002 §4.7), PyTorch's form with b_hn inside the reset product.
+
+    r = sigma(W_ir x + b_ir + W_hr h + b_hr),  z = sigma(W_iz x + b_iz + W_hz h + b_hz),
+    n = tanh(W_in x + b_in + r (W_hn h + b_hn)),  h_t = (1 - z) n + z h_{t-1}.
+    Backward: dn = dh (1 - z), dz = dh (h_{t-1} - n), and through n's
+    pre-activation a_n: d(W_hn h + b_hn) = da_n r, dr = da_n (W_hn h + b_hn);
+    dL/dh_{t-1} = dh z + [dr, dz, da_n r] W_hh.
+    Returns (output (T, B, H), h_n).
+    """
+
+    i_wih = 2
+
+    def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False, mask=None):
+        _check_dtypes("GRUSequence", x, h0, w_ih, w_hh, b_ih, b_hh)
+        T, B, _ = x.shape
+        Hs = h0.shape[1]
+        self.has_bias = b_ih is not None
+        XP = _project(x, w_ih, b_ih)  # (T, B, 3H); r and z parts become the gate values
+        whh_t = w_hh.T
+        HN = xp.empty((T, B, Hs), dtype=x.dtype)  # W_hn h + b_hn, needed by backward
+        N = xp.empty_like(HN)
+        Hout = xp.empty_like(HN)
+        h = h0
+        for t in _order(T, reverse):
+            hp = h @ whh_t
+            if b_hh is not None:
+                hp += b_hh
+            a = XP[t]
+            rz = a[:, :2 * Hs]
+            rz += hp[:, :2 * Hs]
+            _sigmoid_(rz)
+            HN[t] = hp[:, 2 * Hs:]
+            n = N[t]
+            xp.multiply(a[:, :Hs], HN[t], out=n)
+            n += a[:, 2 * Hs:]
+            xp.tanh(n, out=n)
+            z = a[:, Hs:2 * Hs]
+            ht = Hout[t]
+            # h_t = n + z (h_{t-1} - n)
+            xp.subtract(h, n, out=ht)
+            ht *= z
+            ht += n
+            if mask is not None:
+                xp.copyto(ht, h, where=~mask[t][:, None])
+            h = ht
+        self.x, self.h0, self.w_ih, self.w_hh = x, h0, w_ih, w_hh
+        self.XP, self.HN, self.N, self.Hout = XP, HN, N, Hout
+        self.reverse, self.mask = reverse, mask
+        out = Hout if mask is None else Hout * mask[:, :, None]
+        return out, h.copy()
+
+    def backward(self, g_out, g_hn):
+        XP, HN, N, w_hh, mask = self.XP, self.HN, self.N, self.w_hh, self.mask
+        T, B, G = XP.shape
+        Hs = G // 3
+        # columns: [d a_n, dr, dz, d a_n * r]; input grads use the first three, hidden the last three
+        D = xp.empty((T, B, 4 * Hs), dtype=XP.dtype)
+        hprev = _prev_states(self.Hout, self.h0, self.reverse)
+        dh = g_hn
+        for t in _order(T, not self.reverse):
+            dh = dh + (g_out[t] if mask is None else g_out[t] * mask[t][:, None])
+            a, n, d, hp = XP[t], N[t], D[t], hprev[t]
+            r, z = a[:, :Hs], a[:, Hs:2 * Hs]
+            if mask is not None:
+                m = mask[t][:, None]
+                keep = dh * ~m
+                dh = dh * m
+            dan = d[:, :Hs]
+            xp.multiply(n, n, out=dan)
+            xp.subtract(1, dan, out=dan)
+            dan *= 1 - z
+            dan *= dh
+            dr = d[:, Hs:2 * Hs]
+            xp.multiply(dan, HN[t], out=dr)
+            dr *= r
+            dr *= 1 - r
+            dz = d[:, 2 * Hs:3 * Hs]
+            xp.subtract(hp, n, out=dz)
+            dz *= dh
+            dz *= z
+            dz *= 1 - z
+            xp.multiply(dan, r, out=d[:, 3 * Hs:])
+            dh_new = dh * z
+            dh_new += d[:, Hs:] @ w_hh
+            dh = dh_new
+            if mask is not None:
+                dh += keep
+        need = self.needs_input_grad
+        flat = D.reshape(T * B, 4 * Hs)
+        w_ih = self.w_ih
+        gx = gw_ih = gw_hh = gb_ih = gb_hh = None
+        if need[0]:
+            gx = (flat[:, Hs:3 * Hs] @ w_ih[:2 * Hs] + flat[:, :Hs] @ w_ih[2 * Hs:]).reshape(self.x.shape)
+        if need[2]:
+            x2 = self.x.reshape(T * B, -1)
+            gw_ih = xp.concatenate([flat[:, Hs:3 * Hs].T @ x2, flat[:, :Hs].T @ x2], axis=0)
+        dgh = flat[:, Hs:]
+        if need[3]:
+            gw_hh = dgh.T @ hprev.reshape(T * B, Hs)
+        if self.has_bias:
+            s = flat.sum(axis=0)
+            gb_ih = xp.concatenate([s[Hs:3 * Hs], s[:Hs]])
+            gb_hh = s[Hs:]
+        return gx, dh, gw_ih, gw_hh, gb_ih, gb_hh
