@@ -1,0 +1,7 @@
+"""Ready-made data sets (generated, bundled) and readers for the user's files."""
+from .synthetic import xor, make_moons, make_circles, make_spirals
+from .digits import load_digits
+from .readers import load_npz, load_csv, load_idx, save_idx
+
+__all__ = ["xor", "make_moons", "make_circles", "make_spirals", "load_digits",
+           "load_npz", "load_csv", "load_idx", "save_idx"]
