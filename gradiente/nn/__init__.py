@@ -4,4 +4,5 @@ from .module import Module
 from .container import Sequential, ModuleList, ModuleDict
 from .linear import Linear, Identity, Flatten, Unflatten
 from .attention import MultiheadAttention
+from .recurrent import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell
 from . import init, functional
