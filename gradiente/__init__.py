@@ -17,7 +17,7 @@ from .creation import (  # noqa: E402
 from .ops import (  # noqa: E402
     add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, clip, maximum, minimum, where,
     sigmoid, tanh, relu, sum, mean, var, std, amax, amin, matmul, cat, concat, concatenate, stack,
-    split, chunk,
+    split, chunk, logsumexp,
 )
 from .gradcheck import gradcheck, GradcheckError  # noqa: E402
 
@@ -40,6 +40,10 @@ def min(input, dim=None, keepdim=False):
 
 def argmax(input, dim=None, keepdim=False):
     return input.argmax(dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):
+    return input.argmin(dim, keepdim)
 
 
 def reshape(input, shape):

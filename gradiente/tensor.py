@@ -492,13 +492,22 @@ class Tensor:
     def _reduce_with_indices(self, dim, keepdim, reducer, arg):
         if dim is None:
             return reducer(self)
-        values = reducer(self, dim=dim, keepdim=keepdim)
-        idx = arg(self.data, axis=dim)
-        if keepdim:
-            idx = xp.expand_dims(idx, dim)
-        return ReturnTypes(values, Tensor._wrap(idx, False, None, 0))
+        from .ops.reduce import MaxDim
+        if self.ndim == 0:
+            return ReturnTypes(self, Tensor._wrap(xp.zeros((), dtype=_np.int64), False, None, 0))
+        d = int(dim)
+        if not -self.ndim <= d < self.ndim:
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-self.ndim}, {self.ndim - 1}], "
+                             f"but got {dim})")
+        d %= self.ndim
+        if self.data.shape[d] == 0:
+            raise IndexError(f"max/min(): cannot reduce over dimension {d} of size 0 (shape {tuple(self.shape)})")
+        idx = arg(self.data, axis=d, keepdims=True)
+        values = MaxDim.apply(self, idx, dim=d, keepdim=keepdim)
+        return ReturnTypes(values, Tensor._wrap(idx if keepdim else idx.squeeze(d), False, None, 0))
 
     def max(self, dim=None, keepdim=False):
+        """Largest value; with ``dim``, ``(values, indices)`` and the gradient flows to the indices."""
         if isinstance(dim, Tensor):
             return ops.maximum(self, dim)
         return self._reduce_with_indices(dim, keepdim, ops.amax, xp.argmax)
@@ -507,6 +516,9 @@ class Tensor:
         if isinstance(dim, Tensor):
             return ops.minimum(self, dim)
         return self._reduce_with_indices(dim, keepdim, ops.amin, xp.argmin)
+
+    def logsumexp(self, dim, keepdim=False):
+        return ops.logsumexp(self, dim, keepdim)
 
     def amax(self, dim=None, keepdim=False):
         return ops.amax(self, dim, keepdim)

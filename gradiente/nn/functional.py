@@ -1,5 +1,6 @@
 """Stateless forms of the layers, as ``torch.nn.functional``."""
 from ..ops import relu, sigmoid, tanh  # noqa: F401
+from ..ops import pad  # noqa: F401
 from ..ops.linear import Linear as _LinearFn
 from ..ops.attention import scaled_dot_product_attention  # noqa: F401
 

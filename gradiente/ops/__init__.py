@@ -118,6 +118,14 @@ def amin(a, dim=None, keepdim=False):
     return _red.Min.apply(_t(a), dim=dim, keepdim=keepdim)
 
 
+def logsumexp(a, dim, keepdim=False):
+    """log(sum(exp(a), dim)), stable for large |a| (seed 002 §2.5)."""
+    a = _t(a)
+    if a.data.dtype.kind not in "fc":
+        raise TypeError(f"logsumexp: expected a floating point tensor, got dtype {a.dtype}")
+    return _red.LogSumExp.apply(a, dim=dim, keepdim=keepdim)
+
+
 def matmul(a, b):
     a, b = _t(a), _t(b)
     if a.ndim == 0 or b.ndim == 0:

@@ -4,7 +4,12 @@ from ..backend import xp
 
 
 class MatMul(Function):
-    """C = A B;  dL/dA = dL/dC B^T,  dL/dB = A^T dL/dC (seed 000 §2, eq. 4)."""
+    """C = A B;  dL/dA = dL/dC B^T,  dL/dB = A^T dL/dC (seed 000 §2, eq. 4).
+
+    1-D operands are promoted to a row (A) or a column (B) vector for the
+    product and the added axis is dropped from the gradient again; batch
+    dimensions broadcast, and their gradients are summed back by ``unbroadcast``.
+    """
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -13,20 +18,24 @@ class MatMul(Function):
     def backward(self, g):
         a, b = self.a, self.b
         na, nb = self.needs_input_grad
-        ga = gb = None
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
-        g2 = g
+        if a.ndim == 2 and b.ndim == 2:
+            return (g @ b.T if na else None), (a.T @ g if nb else None)
+        if a.ndim == 1 and b.ndim == 1:  # dot product: g is 0-d
+            return (g * b if na else None), (g * a if nb else None)
+        a2, b2, g2 = a, b, g
         if a.ndim == 1:
-            g2 = xp.expand_dims(g2, -2)
+            a2, g2 = a[None, :], g2[..., None, :]
         if b.ndim == 1:
-            g2 = xp.expand_dims(g2, -1)
+            b2, g2 = b[:, None], g2[..., None]
+        ga = gb = None
         if na:
             ga = g2 @ xp.swapaxes(b2, -1, -2)
-            ga = ga.reshape(ga.shape[:-2] + (a.shape[-1],)) if a.ndim == 1 else ga
+            if a.ndim == 1:
+                ga = ga[..., 0, :]
             ga = unbroadcast(ga, a.shape)
         if nb:
             gb = xp.swapaxes(a2, -1, -2) @ g2
-            gb = gb.reshape(gb.shape[:-2] + (b.shape[0],)) if b.ndim == 1 else gb
+            if b.ndim == 1:
+                gb = gb[..., 0]
             gb = unbroadcast(gb, b.shape)
         return ga, gb

@@ -96,3 +96,43 @@ class Var(Function):
     def backward(self, g):
         g = _expand_back(g, self.shape, self.axes, self.keepdim)
         return g * self.centered * (2.0 / self.denom if self.denom else float("nan"))
+
+
+class LogSumExp(Function):
+    """log sum_i e^(a_i), computed as m + log sum_i e^(a_i - m) with m = max a (no overflow at large |a|).
+
+    d/da_i = e^(a_i - out) = softmax(a)_i (the denominator of the softmax, seed 002 §2.5).
+    """
+
+    def forward(self, a, dim=None, keepdim=False):
+        self.axes = _normalize_axes(dim, a.ndim)
+        self.keepdim = keepdim
+        m = a.max(axis=self.axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0).astype(a.dtype, copy=False)
+        out = xp.log(xp.exp(a - m).sum(axis=self.axes, keepdims=True)) + m
+        self.a, self.out = a, out
+        return out if keepdim else out.reshape([n for i, n in enumerate(a.shape) if i not in self.axes])
+
+    def backward(self, g):
+        g = _expand_back(g, self.a.shape, self.axes, self.keepdim)
+        return g * xp.exp(self.a - self.out)
+
+
+class MaxDim(Function):
+    """max (or min) along one dim, as ``torch.max(x, dim)``: the gradient goes to the returned index only.
+
+    ``index`` is the arg-max computed by the caller with ``keepdims=True``.
+    """
+
+    def forward(self, a, index, dim=0, keepdim=False):
+        self.shape, self.index, self.dim = a.shape, index, dim
+        self.keepdim = keepdim
+        values = xp.take_along_axis(a, index, axis=dim)
+        return values if keepdim else values.squeeze(dim)
+
+    def backward(self, g):
+        if not self.keepdim:
+            g = xp.expand_dims(g, self.dim)
+        grad = xp.zeros(self.shape, dtype=g.dtype)
+        xp.put_along_axis(grad, self.index, g, axis=self.dim)
+        return grad, None

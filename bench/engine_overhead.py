@@ -1,0 +1,178 @@
+"""Per-step time of the engine on small graphs, gradiente beside PyTorch in one process.
+
+A 2-8-1 sigmoid MLP on XOR (batch 4, MSE written with primitives) and an MLP
+784-256-128-10 (ReLU, batch 128, softmax cross-entropy written with primitives):
+forward, loss, backward and a plain SGD update under no_grad. The two libraries
+run interleaved, the median of several rounds is reported, and their ratio.
+
+    python bench/engine_overhead.py [--steps 2000] [--rounds 7] [--profile]
+"""
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+import gradiente as g
+
+
+def _xor_data():
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    y = np.array([[0], [1], [1], [0]], dtype=np.float32)
+    return x, y
+
+
+def _mlp_data(rng):
+    x = rng.standard_normal((128, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 128)
+    return x, y
+
+
+def gradiente_xor():
+    x, y = _xor_data()
+    g.manual_seed(0)
+    model = g.nn.Sequential(g.nn.Linear(2, 8), g.nn.Sigmoid() if hasattr(g.nn, "Sigmoid") else _Sig(), g.nn.Linear(8, 1))
+    params = list(model.parameters())
+    xt, yt = g.tensor(x), g.tensor(y)
+
+    def step():
+        out = model(xt).sigmoid()
+        loss = ((out - yt) ** 2).mean()
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with g.no_grad():
+            for p in params:
+                p.data -= 0.1 * p.grad.data
+    return step
+
+
+class _Sig(g.nn.Module):
+    def forward(self, x):
+        return x.sigmoid()
+
+
+def torch_xor(torch):
+    x, y = _xor_data()
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Sigmoid(), torch.nn.Linear(8, 1))
+    params = list(model.parameters())
+    xt, yt = torch.tensor(x), torch.tensor(y)
+
+    def step():
+        out = model(xt).sigmoid()
+        loss = ((out - yt) ** 2).mean()
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p.sub_(0.1 * p.grad)
+    return step
+
+
+def _ce(lib, logits, onehot):
+    m = logits.max(dim=1, keepdim=True)[0] if lib is not g else logits.amax(dim=1, keepdim=True)
+    shifted = logits - m.detach()
+    lse = shifted.exp().sum(dim=1, keepdim=True).log()
+    return -((shifted - lse) * onehot).sum() / logits.shape[0]
+
+
+def gradiente_mlp():
+    x, y = _mlp_data(np.random.default_rng(0))
+    onehot = np.eye(10, dtype=np.float32)[y]
+    g.manual_seed(0)
+    relu = g.nn.ReLU() if hasattr(g.nn, "ReLU") else _Relu()
+    model = g.nn.Sequential(g.nn.Linear(784, 256), relu, g.nn.Linear(256, 128), relu, g.nn.Linear(128, 10))
+    params = list(model.parameters())
+    xt, ot = g.tensor(x), g.tensor(onehot)
+
+    def step():
+        loss = _ce(g, model(xt), ot)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with g.no_grad():
+            for p in params:
+                p.data -= 0.01 * p.grad.data
+    return step
+
+
+class _Relu(g.nn.Module):
+    def forward(self, x):
+        return x.relu()
+
+
+def torch_mlp(torch):
+    x, y = _mlp_data(np.random.default_rng(0))
+    onehot = np.eye(10, dtype=np.float32)[y]
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128),
+                                torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    params = list(model.parameters())
+    xt, ot = torch.tensor(x), torch.tensor(onehot)
+
+    def step():
+        loss = _ce(torch, model(xt), ot)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p.sub_(0.01 * p.grad)
+    return step
+
+
+def _time(step, n):
+    t0 = time.perf_counter()
+    for _ in range(n):
+        step()
+    return (time.perf_counter() - t0) / n * 1e6
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--profile", action="store_true", help="cProfile the gradiente XOR step instead")
+    args = ap.parse_args()
+    if args.profile:
+        import cProfile
+        import pstats
+        step = gradiente_xor()
+        for _ in range(200):
+            step()
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(args.steps):
+            step()
+        prof.disable()
+        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+        return
+    try:
+        import torch
+        torch.set_num_threads(2)
+    except ImportError:
+        torch = None
+    cases = [("xor 2-8-1", gradiente_xor, torch_xor, args.steps),
+             ("mlp 784-256-128-10", gradiente_mlp, torch_mlp, max(args.steps // 20, 20))]
+    for name, gmake, tmake, n in cases:
+        gs, ts = gmake(), tmake(torch) if torch else None
+        for _ in range(min(n, 50)):
+            gs()
+            ts and ts()
+        gt, tt = [], []
+        for _ in range(args.rounds):
+            gt.append(_time(gs, n))
+            if ts:
+                tt.append(_time(ts, n))
+        gm = statistics.median(gt)
+        line = f"{name:22s} gradiente {gm:9.1f} us/step"
+        if tt:
+            tm = statistics.median(tt)
+            line += f"   torch {tm:9.1f} us/step   ratio {gm / tm:.2f}x"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
