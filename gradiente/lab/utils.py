@@ -240,39 +240,25 @@ def rng():
 
 
 def load_digits_data(n_val=360, classes=None, flat=True, seed=0):
-    """scikit-learn's 8x8 digits (1797 images, offline), scaled to [0, 1]; (Xtr, ytr, Xval, yval).
+    """The 8x8 digits (``gradiente.data.datasets.digits``) split into (Xtr, ytr, Xval, yval) NumPy arrays.
 
-    ``classes`` keeps only those digits (labels renumbered 0..k-1 in that order).
+    ``classes`` keeps only those digits (labels renumbered 0..k-1 in that order);
+    the split is a fixed permutation drawn from ``seed``.
     """
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError:
-        raise ImportError("the lab's digits experiments need scikit-learn: pip install 'gradiente[lab]'") from None
-    d = load_digits()
-    X = (d.data / 16.0).astype(np.float32)
-    y = d.target.astype(np.int64)
+    from ..data.datasets.digits import load_digits
+
+    Xt, yt = load_digits(normalize=True, flatten=flat)
+    X, y = Xt.data, yt.data
     if classes is not None:
         keep = np.isin(y, classes)
         X, y = X[keep], y[keep]
-        remap = {c: i for i, c in enumerate(classes)}
-        y = np.array([remap[v] for v in y], dtype=np.int64)
+        remap = np.full(10, -1, dtype=np.int64)
+        remap[list(classes)] = np.arange(len(classes))
+        y = remap[y]
     perm = np.random.default_rng(seed).permutation(len(X))
     X, y = X[perm], y[perm]
-    if not flat:
-        X = X.reshape(-1, 1, 8, 8)
     n_val = min(n_val, len(X) // 2)
     return X[n_val:], y[n_val:], X[:n_val], y[:n_val]
-
-
-def two_spirals(n=400, noise=0.2, seed=0):
-    """A 2-D two-class spiral data set, hard for shallow nets; (X, y) float32/int64."""
-    r = np.random.default_rng(seed)
-    m = n // 2
-    t = np.sqrt(r.uniform(0, 1, m)) * 3 * math.pi
-    a = np.stack([t * np.cos(t), t * np.sin(t)], 1) / (3 * math.pi)
-    X = np.concatenate([a, -a]) + r.normal(0, noise / (3 * math.pi), (2 * m, 2))
-    y = np.concatenate([np.zeros(m), np.ones(m)]).astype(np.int64)
-    return X.astype(np.float32), y
 
 
 # ------------------------------------------------------------------ a small training loop
