@@ -52,14 +52,13 @@ class Adam(Optimizer):
 
     def _update_group(self, group):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+        wd, amsgrad = group["weight_decay"], group["amsgrad"]
         decoupled = group["decoupled_weight_decay"]
         for p in group["params"]:
             g = self._grad(p, group)
             if g is None:
                 continue
             d = p.data
-            s = self._buffer(d)
             state = self.state[p]
             if not state:
                 state["step"] = 0
@@ -67,50 +66,30 @@ class Adam(Optimizer):
                 state["exp_avg_sq"] = Tensor(xp.zeros_like(d))
             step = state["step"] = state["step"] + 1
             m, v = state["exp_avg"].data, state["exp_avg_sq"].data
-            if maximize:
-                g = xp.negative(g, out=s)
-            if wd != 0:
-                if decoupled:
-                    xp.multiply(d, 1 - lr * wd, out=d)
-                elif g is s:
-                    s2 = self._buffer(d, 1)
-                    xp.multiply(d, wd, out=s2)
-                    xp.add(g, s2, out=s)
-                else:
-                    xp.multiply(d, wd, out=s)
-                    g = xp.add(g, s, out=s)
-            # m += (1 - beta1) * (g - m)   (a lerp towards g)
-            if g is s:
-                s2 = self._buffer(d, 1)
-                xp.subtract(g, m, out=s2)
-                xp.multiply(s2, 1 - beta1, out=s2)
-                xp.add(m, s2, out=m)
-                xp.multiply(g, 1 - beta2, out=s2)
-                xp.multiply(s2, g, out=s2)
-                xp.multiply(v, beta2, out=v)
-                xp.add(v, s2, out=v)
-            else:
-                xp.subtract(g, m, out=s)
-                xp.multiply(s, 1 - beta1, out=s)
-                xp.add(m, s, out=m)
-                xp.multiply(g, 1 - beta2, out=s)
-                xp.multiply(s, g, out=s)
-                xp.multiply(v, beta2, out=v)
-                xp.add(v, s, out=v)
+            if decoupled and wd != 0:
+                xp.multiply(d, 1 - lr * wd, out=d)
+            g = self._prepare_grad(g, d, 0 if decoupled else wd, group["maximize"])
+            w = self._buffer(d, 1)
+            # m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g * g  (in place)
+            xp.multiply(m, beta1, out=m)
+            xp.add(m, xp.multiply(g, 1 - beta1, out=w), out=m)
+            xp.multiply(v, beta2, out=v)
+            xp.multiply(g, 1 - beta2, out=w)
+            xp.multiply(w, g, out=w)
+            xp.add(v, w, out=v)
             if amsgrad:
                 if state.get("max_exp_avg_sq") is None:
                     state["max_exp_avg_sq"] = Tensor(xp.zeros_like(d))
-                vmax = state["max_exp_avg_sq"].data
-                xp.maximum(vmax, v, out=vmax)
-                v = vmax
-            step_size = lr / (1 - beta1 ** step)
-            bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-            xp.sqrt(v, out=s)
-            xp.divide(s, bias_correction2_sqrt, out=s)
-            xp.add(s, eps, out=s)
-            xp.divide(m, s, out=s)
-            xp.multiply(s, -step_size, out=s)
-            xp.add(d, s, out=d)
+                v = xp.maximum(state["max_exp_avg_sq"].data, v, out=state["max_exp_avg_sq"].data)
+            # lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps) == (lr*sqrt(bc2)/bc1) * m / (sqrt(v) + eps*sqrt(bc2)):
+            # the bias corrections fold into two scalars, saving a pass over the parameter
+            bc2_sqrt = (1 - beta2 ** step) ** 0.5
+            step_size = lr * bc2_sqrt / (1 - beta1 ** step)
+            xp.sqrt(v, out=w)
+            xp.add(w, eps * bc2_sqrt, out=w)
+            xp.divide(m, w, out=w)
+            xp.multiply(w, -step_size, out=w)
+            xp.add(d, w, out=d)
 
 
 class AdamW(Adam):

@@ -175,6 +175,21 @@ class Optimizer:
             buf = self._scratch[key] = xp.empty_like(array)
         return buf
 
+    def _prepare_grad(self, g, d, weight_decay, maximize):
+        """``-g`` when maximizing, plus ``weight_decay * d`` (the L2 term of seed 002 §3.10).
+
+        Returns ``g`` itself when neither applies, otherwise scratch slot 0.
+        """
+        if not maximize and weight_decay == 0:
+            return g
+        s = self._buffer(d)
+        if weight_decay == 0:
+            return xp.negative(g, out=s)
+        xp.multiply(d, weight_decay, out=s)
+        if maximize:
+            return xp.subtract(s, g, out=s)
+        return xp.add(g, s, out=s)
+
     @staticmethod
     def _grad(p, group):
         """The gradient array of ``p`` (or None), checked against the parameter's shape."""

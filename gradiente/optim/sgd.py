@@ -47,23 +47,14 @@ class SGD(Optimizer):
 
     def _update_group(self, group):
         lr, mu, damp = group["lr"], group["momentum"], group["dampening"]
-        wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+        nesterov = group["nesterov"]
         for p in group["params"]:
             g = self._grad(p, group)
             if g is None:
                 continue
             d = p.data
-            s = self._buffer(d)
-            if maximize:
-                g = xp.negative(g, out=s)
-            if wd != 0:
-                if g is s:
-                    s2 = self._buffer(d, 1)
-                    xp.multiply(d, wd, out=s2)
-                    xp.add(g, s2, out=s)
-                else:
-                    xp.multiply(d, wd, out=s)
-                    g = xp.add(g, s, out=s)
+            g = self._prepare_grad(g, d, group["weight_decay"], group["maximize"])
+            w = self._buffer(d, 1)
             if mu != 0:
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
@@ -74,21 +65,13 @@ class SGD(Optimizer):
                     m = buf.data
                     xp.multiply(m, mu, out=m)
                     if damp != 0:
-                        if g is not s:
-                            g = xp.multiply(g, 1 - damp, out=s)
-                        else:
-                            xp.multiply(g, 1 - damp, out=s)
-                    xp.add(m, g, out=m)
-                if nesterov:
-                    if g is s:
-                        s2 = self._buffer(d, 1)
-                        xp.multiply(m, mu, out=s2)
-                        xp.add(s, s2, out=s)
+                        xp.add(m, xp.multiply(g, 1 - damp, out=w), out=m)
                     else:
-                        xp.multiply(m, mu, out=s)
-                        xp.add(g, s, out=s)
-                    g = s
+                        xp.add(m, g, out=m)
+                if nesterov:
+                    xp.multiply(m, mu, out=w)
+                    g = xp.add(g, w, out=w)
                 else:
                     g = m
-            xp.multiply(g, -lr, out=s)
-            xp.add(d, s, out=d)
+            xp.multiply(g, -lr, out=w)
+            xp.add(d, w, out=d)
