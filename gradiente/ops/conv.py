@@ -1,0 +1,359 @@
+"""Fused convolution kernels: conv1d/2d and transposed conv1d/2d (seed 000 §5; seed 001; seed 002 §2.6, §4.2, §4.9).
+
+The convolution sum of seed 000 §5 (cross-correlation, as every framework computes it),
+
+    z[n, o, i, j] = b[o] + sum_{c, u, v} w[o, c, u, v] * x[n, c, s*i + d*u, s*j + d*v],
+
+is one matrix product once the input windows are laid out as columns (im2col):
+``col[(c, u, v), (n, i, j)] = x[n, c, s*i + d*u, s*j + d*v]`` is read through a
+strided view (no Python loop) and copied once, then ``Z = W @ col``. Groups split
+the channels into independent blocks: a batched matmul over the groups.
+
+Backward, from the same sum (the delta recursion of seed 000 §2):
+
+    dL/dW = dL/dZ @ col^T,   dL/db = sum of dL/dZ over batch and positions,
+    dL/dcol = W^T @ dL/dZ,   dL/dx = col2im(dL/dcol),
+
+where col2im adds every column back to the input position it was read from.
+It loops over the k_h * k_w kernel offsets only, adding one strided slice per
+offset (no loop over batch or pixels, no ``np.add.at``).
+
+The transposed convolution (seed 002 §4.9: the decoder's upsampling) is the
+adjoint of the convolution: its forward is the col2im of ``W^T @ x`` and its
+backward is the im2col path, so both directions share the two helpers below.
+
+Everything works for any number of spatial dimensions; conv1d is the 1-D case.
+Layouts follow PyTorch: input (N, C, *spatial), weight (C_out, C_in/groups, *k)
+for the convolution and (C_in, C_out/groups, *k) for the transposed one.
+"""
+import itertools
+
+from ..autograd import Function
+from ..backend import xp
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _prod(values):
+    p = 1
+    for v in values:
+        p *= v
+    return p
+
+
+def _windows(xpad, kernel, stride, dilation, out):
+    """Strided view (N, C, *out, *kernel) of the padded input: window (i, j) at offset (u, v)."""
+    st = xpad.strides
+    shape = tuple(xpad.shape[:2]) + tuple(out) + tuple(kernel)
+    strides = (st[0], st[1]) + tuple(s * k for s, k in zip(st[2:], stride)) + tuple(
+        s * d for s, d in zip(st[2:], dilation))
+    return xp.lib.stride_tricks.as_strided(xpad, shape, strides, writeable=False)
+
+
+def im2col(xpad, kernel, stride, dilation, out):
+    """Columns of the input windows, shape (C * prod(kernel), N * prod(out)), C-major.
+
+    The row index is (c, u, v) (matching ``weight.reshape(C_out, -1)``), the
+    column index is (n, i, j); one copy of a strided view.
+    """
+    nd = len(kernel)
+    win = _windows(xpad, kernel, stride, dilation, out)
+    axes = (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd))
+    c = xpad.shape[1]
+    return win.transpose(axes).reshape(c * _prod(kernel), xpad.shape[0] * _prod(out))
+
+
+def col2im(col, shape, kernel, stride, dilation, out):
+    """Adjoint of :func:`im2col`: add each column entry back to its input position.
+
+    ``col`` has shape (C, *kernel, N, *out); the result has the padded input
+    ``shape`` (N, C, *spatial). One strided-slice addition per kernel offset.
+    """
+    gx = xp.zeros(shape, dtype=col.dtype)
+    for offset in itertools.product(*[range(k) for k in kernel]):
+        sl = tuple(slice(u * d, u * d + s * (o - 1) + 1, s) for u, d, s, o in zip(offset, dilation, stride, out))
+        gx[(slice(None), slice(None)) + sl] += col[(slice(None),) + offset].swapaxes(0, 1)
+    return gx
+
+
+def _to_channel_major(a):
+    """(N, C, *S) -> contiguous (C, N * prod(S))."""
+    return xp.ascontiguousarray(a.swapaxes(0, 1)).reshape(a.shape[1], -1)
+
+
+def _from_channel_major(a2, n, spatial):
+    """(C, N * prod(S)) -> (N, C, *S), contiguous."""
+    c = a2.shape[0]
+    return xp.ascontiguousarray(a2.reshape((c, n) + tuple(spatial)).swapaxes(0, 1))
+
+
+def _pad(x, padding):
+    """Zero padding of the spatial dims; ``padding`` lists (before, after) per spatial dim."""
+    if not any(b or a for b, a in padding):
+        return x
+    return xp.pad(x, ((0, 0), (0, 0)) + tuple(padding))
+
+
+def _unpad(g, padding, spatial):
+    if not any(b or a for b, a in padding):
+        return g
+    return g[(slice(None), slice(None)) + tuple(slice(b, b + n) for (b, _), n in zip(padding, spatial))]
+
+
+def conv_out_size(size, k, stride, pad_total, dilation):
+    return (size + pad_total - dilation * (k - 1) - 1) // stride + 1
+
+
+# ------------------------------------------------------------------ convolution
+
+
+class ConvNd(Function):
+    """Convolution over 1 or 2 (or more) spatial dims; see the module docstring for the equations.
+
+    ``padding`` is a tuple of (before, after) per spatial dim (PyTorch's
+    'same' padding can be asymmetric), ``stride``/``dilation`` tuples per dim.
+    """
+
+    def forward(self, x, weight, bias=None, stride=(1,), padding=((0, 0),), dilation=(1,), groups=1):
+        nd = x.ndim - 2
+        kernel = weight.shape[2:]
+        spatial = x.shape[2:]
+        out = tuple(conv_out_size(spatial[i], kernel[i], stride[i], sum(padding[i]), dilation[i]) for i in range(nd))
+        xpad = _pad(x, padding)
+        col = im2col(xpad, kernel, stride, dilation, out)
+        c_out = weight.shape[0]
+        w3 = weight.reshape(groups, c_out // groups, -1)
+        z = xp.matmul(w3, col.reshape(groups, w3.shape[2], -1)).reshape(c_out, -1)
+        if bias is not None:
+            z += bias[:, None]
+        self.col, self.weight = col, weight
+        self.has_bias = bias is not None
+        self.geom = (x.shape, xpad.shape, kernel, stride, padding, dilation, groups, out)
+        return _from_channel_major(z, x.shape[0], out)
+
+    def backward(self, g):
+        xshape, pshape, kernel, stride, padding, dilation, groups, out = self.geom
+        need_x, need_w = self.needs_input_grad[:2]
+        need_b = self.has_bias and self.needs_input_grad[2]
+        weight = self.weight
+        c_out = weight.shape[0]
+        g2 = _to_channel_major(g).reshape(groups, c_out // groups, -1)
+        gx = gw = gb = None
+        if need_w:
+            col = self.col
+            gw = xp.matmul(g2, col.reshape(groups, -1, col.shape[1]).swapaxes(1, 2)).reshape(weight.shape)
+        if need_b:
+            gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+        if need_x:
+            w3 = weight.reshape(groups, c_out // groups, -1)
+            gcol = xp.matmul(w3.swapaxes(1, 2), g2)  # (groups, C_in/g * K, N * out)
+            gcol = gcol.reshape((xshape[1],) + tuple(kernel) + (xshape[0],) + tuple(out))
+            gx = _unpad(col2im(gcol, pshape, kernel, stride, dilation, out), padding, xshape[2:])
+        return gx, gw, gb
+
+
+class ConvTransposeNd(Function):
+    """Transposed convolution: the adjoint (input gradient) of :class:`ConvNd` (seed 002 §4.9).
+
+    Each input pixel scatters ``x[n, c] * w[c, o]`` into the output window it
+    would have been read from; output size
+    (L - 1) s - 2p + d (k - 1) + output_padding + 1.
+    """
+
+    def forward(self, x, weight, bias=None, stride=(1,), padding=(0,), output_padding=(0,), dilation=(1,),
+                groups=1):
+        nd = x.ndim - 2
+        n, c_in = x.shape[:2]
+        spatial = x.shape[2:]
+        kernel = weight.shape[2:]
+        c_out = weight.shape[1] * groups
+        out = tuple((spatial[i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1)
+                    + output_padding[i] + 1 for i in range(nd))
+        full = tuple(max((spatial[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1, padding[i] + out[i])
+                     for i in range(nd))
+        x2 = _to_channel_major(x)
+        w3 = weight.reshape(groups, c_in // groups, -1)
+        col = xp.matmul(w3.swapaxes(1, 2), x2.reshape(groups, c_in // groups, -1))
+        col = col.reshape((c_out,) + tuple(kernel) + (n,) + tuple(spatial))
+        buf = col2im(col, (n, c_out) + full, kernel, stride, dilation, spatial)
+        y = buf[(slice(None), slice(None)) + tuple(slice(p, p + o) for p, o in zip(padding, out))]
+        if bias is not None:
+            y = y + bias.reshape((1, -1) + (1,) * nd)
+        self.x2, self.weight = x2, weight
+        self.has_bias = bias is not None
+        self.geom = (x.shape, full, kernel, stride, padding, dilation, groups, out)
+        return xp.ascontiguousarray(y)
+
+    def backward(self, g):
+        xshape, full, kernel, stride, padding, dilation, groups, out = self.geom
+        need_x, need_w = self.needs_input_grad[:2]
+        need_b = self.has_bias and self.needs_input_grad[2]
+        n, c_in = xshape[:2]
+        spatial = xshape[2:]
+        weight = self.weight
+        gpad = xp.zeros(g.shape[:2] + tuple(full), dtype=g.dtype)
+        gpad[(slice(None), slice(None)) + tuple(slice(p, p + o) for p, o in zip(padding, out))] = g
+        col = im2col(gpad, kernel, stride, dilation, spatial)  # (C_out * K, N * spatial)
+        col3 = col.reshape(groups, -1, col.shape[1])
+        gx = gw = gb = None
+        if need_x:
+            w3 = weight.reshape(groups, c_in // groups, -1)
+            gx = _from_channel_major(xp.matmul(w3, col3).reshape(c_in, -1), n, spatial)
+        if need_w:
+            x3 = self.x2.reshape(groups, c_in // groups, -1)
+            gw = xp.matmul(x3, col3.swapaxes(1, 2)).reshape(weight.shape)
+        if need_b:
+            gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+        return gx, gw, gb
+
+
+# ------------------------------------------------------------------ argument checking (shared by F and nn)
+
+
+def ntuple(value, n, name, fn):
+    if isinstance(value, (tuple, list)):
+        if len(value) != n:
+            raise ValueError(f"{fn}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+        value = tuple(value)
+    else:
+        value = (value,) * n
+    for v in value:
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise TypeError(f"{fn}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    return value
+
+
+def same_padding(kernel, dilation):
+    """(before, after) per dim so that stride-1 output size equals input size; extra on the right, like PyTorch."""
+    pads = []
+    for k, d in zip(kernel, dilation):
+        total = d * (k - 1)
+        pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+def _check_tensor_pair(fn, x, weight, nd, transposed):
+    if x.ndim != nd + 2:
+        raise ValueError(
+            f"{fn}: expected a batched input of {nd + 2} dims (N, C, {'L' if nd == 1 else 'H, W'}), "
+            f"got shape {tuple(x.shape)}"
+        )
+    if weight.ndim != nd + 2:
+        raise ValueError(f"{fn}: expected a weight of {nd + 2} dims, got shape {tuple(weight.shape)}")
+    if x.dtype != weight.dtype:
+        raise TypeError(f"{fn}: input dtype {x.dtype} and weight dtype {weight.dtype} differ")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{fn}: expected a floating point input, got dtype {x.dtype}")
+
+
+def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, nd=2):
+    """Shared body of ``conv1d``/``conv2d`` with PyTorch's argument rules and error messages."""
+    fn = f"conv{nd}d"
+    unbatched = x.ndim == nd + 1
+    if unbatched:
+        x = x.unsqueeze(0)
+    _check_tensor_pair(fn, x, weight, nd, False)
+    stride = ntuple(stride, nd, "stride", fn)
+    dilation = ntuple(dilation, nd, "dilation", fn)
+    if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
+        raise ValueError(f"{fn}: stride and dilation must be positive, got stride={stride}, dilation={dilation}")
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
+    c_in, c_out = x.shape[1], weight.shape[0]
+    if c_in % groups or c_out % groups:
+        raise ValueError(f"{fn}: in_channels ({c_in}) and out_channels ({c_out}) must be divisible by groups ({groups})")
+    if weight.shape[1] * groups != c_in:
+        raise ValueError(
+            f"{fn}: weight of shape {tuple(weight.shape)} expects input with {weight.shape[1] * groups} channels "
+            f"(groups={groups}), got input of shape {tuple(x.shape)}"
+        )
+    kernel = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0),) * nd
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{fn}: padding='same' is not supported for strided convolutions (stride={stride})")
+            pads = same_padding(kernel, dilation)
+        else:
+            raise ValueError(f"{fn}: padding must be 'valid', 'same', an int or a tuple, got {padding!r}")
+    else:
+        pads = tuple((p, p) for p in ntuple(padding, nd, "padding", fn))
+        if any(p < 0 for p, _ in pads):
+            raise ValueError(f"{fn}: padding must be non-negative, got {padding!r}")
+    if bias is not None and tuple(bias.shape) != (c_out,):
+        raise ValueError(f"{fn}: bias must have shape ({c_out},), got {tuple(bias.shape)}")
+    for i in range(nd):
+        size = x.shape[2 + i] + sum(pads[i])
+        if size < dilation[i] * (kernel[i] - 1) + 1:
+            raise ValueError(
+                f"{fn}: input of shape {tuple(x.shape)} with padding {pads[i]} is smaller than the "
+                f"(dilated) kernel {kernel} in spatial dim {i}"
+            )
+    out = ConvNd.apply(x, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1, nd=2):
+    """Shared body of ``conv_transpose1d``/``conv_transpose2d`` (PyTorch's argument order)."""
+    fn = f"conv_transpose{nd}d"
+    unbatched = x.ndim == nd + 1
+    if unbatched:
+        x = x.unsqueeze(0)
+    _check_tensor_pair(fn, x, weight, nd, True)
+    stride = ntuple(stride, nd, "stride", fn)
+    dilation = ntuple(dilation, nd, "dilation", fn)
+    padding = ntuple(padding, nd, "padding", fn)
+    output_padding = ntuple(output_padding, nd, "output_padding", fn)
+    if any(s < 1 for s in stride) or any(d < 1 for d in dilation) or any(p < 0 for p in padding):
+        raise ValueError(f"{fn}: stride/dilation must be positive and padding non-negative, got "
+                         f"stride={stride}, dilation={dilation}, padding={padding}")
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op < 0 or op >= max(s, d):
+            raise ValueError(f"{fn}: output_padding must be smaller than either stride or dilation, got "
+                             f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
+    c_in = x.shape[1]
+    if weight.shape[0] != c_in or c_in % groups:
+        raise ValueError(
+            f"{fn}: weight of shape {tuple(weight.shape)} expects input with {weight.shape[0]} channels "
+            f"divisible by groups={groups}, got input of shape {tuple(x.shape)}"
+        )
+    c_out = weight.shape[1] * groups
+    if bias is not None and tuple(bias.shape) != (c_out,):
+        raise ValueError(f"{fn}: bias must have shape ({c_out},), got {tuple(bias.shape)}")
+    kernel = weight.shape[2:]
+    for i in range(nd):
+        size = (x.shape[2 + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + output_padding[i] + 1
+        if size < 1:
+            raise ValueError(f"{fn}: output size would be {size} in spatial dim {i} for input shape "
+                             f"{tuple(x.shape)}; reduce padding")
+    out = ConvTransposeNd.apply(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
+                                dilation=dilation, groups=groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution over (N, C, L) (seed 002 §2.6, seed 003): ``torch.nn.functional.conv1d``."""
+    return conv(input, weight, bias, stride, padding, dilation, groups, nd=1)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution over (N, C, H, W), the sum of seed 000 §5: ``torch.nn.functional.conv2d``."""
+    return conv(input, weight, bias, stride, padding, dilation, groups, nd=2)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-D transposed convolution (seed 002 §4.9): ``torch.nn.functional.conv_transpose1d``."""
+    return conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd=1)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-D transposed convolution (seed 002 §4.9): ``torch.nn.functional.conv_transpose2d``."""
+    return conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd=2)
+
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "ConvNd", "ConvTransposeNd", "im2col",
+           "col2im"]

@@ -1,0 +1,285 @@
+"""Fused pooling kernels: max and average pooling in 1-D and 2-D, adaptive average pooling (seed 002 §2.6; seed 003).
+
+Pooling summarises each window of a feature map by one number: the maximum
+(max pooling keeps the strongest response and is locally translation
+invariant) or the mean (average pooling). The windows are read through the
+same strided view as the convolution's im2col (``ops/conv.py``), so a whole
+batch is pooled by one reduction, without Python loops over pixels.
+
+Backward: max pooling sends each output's gradient to the position of its
+window's maximum (the first one on ties, as PyTorch); average pooling spreads
+it evenly over the window. Both add windows back with the convolution's
+``col2im`` (one strided slice per kernel offset).
+"""
+import math
+
+from ..autograd import Function
+from ..backend import xp
+from .conv import _windows, col2im, ntuple
+
+
+def _geometry(spatial, kernel, stride, padding, dilation, ceil_mode):
+    """Output sizes and the right padding needed so that every window lies inside the padded array."""
+    out, extra = [], []
+    for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation):
+        span = n + 2 * p - d * (k - 1) - 1
+        o = (-(-span // s) if ceil_mode else span // s) + 1
+        if ceil_mode and (o - 1) * s >= n + p:
+            o -= 1  # the last window must start inside the input or the left padding (PyTorch's rule)
+        out.append(o)
+        extra.append(max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p)))
+    return tuple(out), tuple(extra)
+
+
+def _pad_spatial(x, padding, extra, value):
+    if not any(padding) and not any(extra):
+        return x
+    widths = ((0, 0), (0, 0)) + tuple((p, p + e) for p, e in zip(padding, extra))
+    return xp.pad(x, widths, constant_values=value)
+
+
+def _crop(gpad, padding, spatial):
+    return gpad[(slice(None), slice(None)) + tuple(slice(p, p + n) for p, n in zip(padding, spatial))]
+
+
+def _col_layout(a, nd):
+    """(N, C, *out, *k) -> (C, *k, N, *out), the layout col2im adds back."""
+    axes = (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd))
+    return a.transpose(axes)
+
+
+class MaxPoolNd(Function):
+    """y = max over the window (seed 002 §2.6); the gradient goes to the arg-max of each window."""
+
+    def forward(self, x, kernel=(2,), stride=(2,), padding=(0,), dilation=(1,), ceil_mode=False):
+        nd = x.ndim - 2
+        spatial = x.shape[2:]
+        out, extra = _geometry(spatial, kernel, stride, padding, dilation, ceil_mode)
+        xpad = _pad_spatial(x, padding, extra, -xp.inf)
+        win = _windows(xpad, kernel, stride, dilation, out)
+        flat = win.reshape(win.shape[:2 + nd] + (-1,))
+        idx = flat.argmax(axis=-1)
+        self.idx = idx
+        self.geom = (x.shape, xpad.shape, kernel, stride, padding, dilation, out)
+        return xp.take_along_axis(flat, idx[..., None], axis=-1)[..., 0]
+
+    def backward(self, g):
+        xshape, pshape, kernel, stride, padding, dilation, out = self.geom
+        nd = len(kernel)
+        ksize = 1
+        for k in kernel:
+            ksize *= k
+        gwin = xp.zeros(g.shape + (ksize,), dtype=g.dtype)
+        xp.put_along_axis(gwin, self.idx[..., None], g[..., None], axis=-1)
+        gcol = _col_layout(gwin.reshape(g.shape + tuple(kernel)), nd)
+        return _crop(col2im(gcol, pshape, kernel, stride, dilation, out), padding, xshape[2:])
+
+    def indices(self):
+        """Flat indices into the (unpadded) input plane of each maximum, as ``return_indices=True``."""
+        xshape, _, kernel, stride, padding, dilation, out = self.geom
+        nd = len(kernel)
+        offs = xp.unravel_index(self.idx, kernel)
+        flat = xp.zeros(self.idx.shape, dtype=xp.int64)
+        for i in range(nd):
+            pos = xp.arange(out[i]).reshape((-1,) + (1,) * (nd - 1 - i)) * stride[i] - padding[i]
+            flat = flat * xshape[2 + i] + pos + offs[i] * dilation[i]
+        return flat
+
+
+class AvgPoolNd(Function):
+    """y = mean over the window (seed 002 §2.6); each input gets g / (window count) from every window it is in.
+
+    ``divisor`` is the per-output count (broadcastable to the output): the
+    kernel size, the number of non-padding elements (count_include_pad=False)
+    or ``divisor_override``.
+    """
+
+    def forward(self, x, kernel=(2,), stride=(2,), padding=(0,), ceil_mode=False, count_include_pad=True,
+                divisor_override=None):
+        nd = x.ndim - 2
+        spatial = x.shape[2:]
+        dilation = (1,) * nd
+        out, extra = _geometry(spatial, kernel, stride, padding, dilation, ceil_mode)
+        xpad = _pad_spatial(x, padding, extra, 0)
+        win = _windows(xpad, kernel, stride, dilation, out)
+        total = win.sum(axis=tuple(range(2 + nd, 2 + 2 * nd)))
+        if divisor_override is not None:
+            divisor = float(divisor_override)
+        elif not any(padding) and not any(extra):
+            divisor = float(math.prod(kernel))
+        else:
+            divisor = self._counts(spatial, kernel, stride, padding, extra, out, count_include_pad, x.dtype)
+        self.divisor = divisor
+        self.geom = (x.shape, xpad.shape, kernel, stride, padding, dilation, out)
+        return (total / divisor).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def _counts(spatial, kernel, stride, padding, extra, out, include_pad, dtype):
+        """Per-output window counts: the product of 1-D counts along each spatial dim."""
+        count = xp.ones((), dtype=dtype)
+        nd = len(spatial)
+        for i, (n, k, s, p, e, o) in enumerate(zip(spatial, kernel, stride, padding, extra, out)):
+            lo = xp.arange(o) * s - p
+            hi = lo + k
+            if include_pad:
+                c = xp.minimum(hi, n + p) - lo  # padding counts, the ceil-mode overhang does not
+            else:
+                c = xp.minimum(hi, n) - xp.maximum(lo, 0)
+            count = count * c.astype(dtype).reshape((-1,) + (1,) * (nd - 1 - i))
+        return count
+
+    def backward(self, g):
+        xshape, pshape, kernel, stride, padding, dilation, out = self.geom
+        nd = len(kernel)
+        gd = g / self.divisor
+        gwin = xp.broadcast_to(gd.reshape(gd.shape + (1,) * nd), gd.shape + tuple(kernel))
+        gcol = _col_layout(gwin, nd)
+        return _crop(col2im(gcol, pshape, kernel, stride, dilation, out), padding, xshape[2:]).astype(g.dtype,
+                                                                                                       copy=False)
+
+
+def _adaptive_matrix(n_in, n_out, dtype):
+    """(n_out, n_in) averaging matrix: row i averages input [floor(i n/o), ceil((i+1) n/o)) (PyTorch's bins)."""
+    m = xp.zeros((n_out, n_in), dtype=dtype)
+    for i in range(n_out):
+        lo = (i * n_in) // n_out
+        hi = -(-((i + 1) * n_in) // n_out)
+        m[i, lo:hi] = 1.0 / (hi - lo)
+    return m
+
+
+class AdaptiveAvgPoolNd(Function):
+    """Average pooling to a fixed output size (global average pooling for size 1; seed 002 §4.4).
+
+    Along each spatial dim the bins are a fixed linear map, so the forward is
+    a product with one small averaging matrix per dim and the backward a
+    product with its transpose.
+    """
+
+    def forward(self, x, output_size=(1,)):
+        nd = x.ndim - 2
+        mats = [_adaptive_matrix(x.shape[2 + i], output_size[i], x.dtype) for i in range(nd)]
+        self.mats = mats
+        y = x
+        for i, m in enumerate(mats):
+            y = xp.moveaxis(xp.tensordot(y, m, axes=([2 + i], [1])), -1, 2 + i)
+        return xp.ascontiguousarray(y)
+
+    def backward(self, g):
+        for i, m in enumerate(self.mats):
+            g = xp.moveaxis(xp.tensordot(g, m, axes=([2 + i], [0])), -1, 2 + i)
+        return xp.ascontiguousarray(g)
+
+
+# ------------------------------------------------------------------ functional forms with argument checks
+
+
+def _check_input(fn, x, nd):
+    if x.ndim not in (nd + 1, nd + 2):
+        raise ValueError(f"{fn}: expected a {nd + 1}-D or {nd + 2}-D input, got shape {tuple(x.shape)}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{fn}: expected a floating point input, got dtype {x.dtype}")
+
+
+def _batched(x, nd):
+    return (x.unsqueeze(0), True) if x.ndim == nd + 1 else (x, False)
+
+
+def _pool_args(fn, x, kernel_size, stride, padding, dilation, nd):
+    kernel = ntuple(kernel_size, nd, "kernel_size", fn)
+    stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else \
+        ntuple(stride, nd, "stride", fn)
+    padding = ntuple(padding, nd, "padding", fn)
+    dilation = ntuple(dilation, nd, "dilation", fn)
+    if any(k < 1 for k in kernel) or any(s < 1 for s in stride) or any(d < 1 for d in dilation):
+        raise ValueError(f"{fn}: kernel_size, stride and dilation must be positive, got kernel_size={kernel}, "
+                         f"stride={stride}, dilation={dilation}")
+    for p, k in zip(padding, kernel):
+        if p < 0 or p > k // 2:
+            raise ValueError(f"{fn}: padding should be at most half of the kernel size, got padding={padding}, "
+                             f"kernel_size={kernel}")
+    for i in range(nd):
+        if x.shape[-nd + i] + 2 * padding[i] < dilation[i] * (kernel[i] - 1) + 1:
+            raise ValueError(f"{fn}: input of shape {tuple(x.shape)} is smaller than the kernel {kernel} "
+                             f"(padding {padding})")
+    return kernel, stride, padding, dilation
+
+
+def max_pool(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False, nd=2):
+    fn = f"max_pool{nd}d"
+    _check_input(fn, x, nd)
+    kernel, stride, padding, dilation = _pool_args(fn, x, kernel_size, stride, padding, dilation, nd)
+    xb, unbatched = _batched(x, nd)
+    y = MaxPoolNd.apply(xb, kernel=kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
+    if return_indices:
+        from ..autograd import no_grad  # indices only need the forward geometry
+        with no_grad():
+            probe = MaxPoolNd()
+            probe.forward(xb.data, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
+                          ceil_mode=ceil_mode)
+        from ..tensor import Tensor
+        idx = Tensor(probe.indices())
+        if unbatched:
+            return y.squeeze(0), idx.squeeze(0)
+        return y, idx
+    return y.squeeze(0) if unbatched else y
+
+
+def avg_pool(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None,
+             nd=2):
+    fn = f"avg_pool{nd}d"
+    _check_input(fn, x, nd)
+    kernel, stride, padding, _ = _pool_args(fn, x, kernel_size, stride, padding, 1, nd)
+    if divisor_override is not None and (not isinstance(divisor_override, int) or divisor_override <= 0):
+        raise ValueError(f"{fn}: divisor_override must be a positive int, got {divisor_override!r}")
+    xb, unbatched = _batched(x, nd)
+    y = AvgPoolNd.apply(xb, kernel=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode,
+                        count_include_pad=count_include_pad, divisor_override=divisor_override)
+    return y.squeeze(0) if unbatched else y
+
+
+def adaptive_avg_pool(x, output_size, nd=2):
+    fn = f"adaptive_avg_pool{nd}d"
+    _check_input(fn, x, nd)
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != nd:
+            raise ValueError(f"{fn}: output_size must be an int or a tuple of {nd}, got {output_size!r}")
+        size = tuple(x.shape[-nd + i] if s is None else s for i, s in enumerate(output_size))
+    else:
+        size = (output_size,) * nd
+    if any(not isinstance(s, int) or s < 1 for s in size):
+        raise ValueError(f"{fn}: output_size must be positive ints, got {output_size!r}")
+    xb, unbatched = _batched(x, nd)
+    y = AdaptiveAvgPoolNd.apply(xb, output_size=size)
+    return y.squeeze(0) if unbatched else y
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """``torch.nn.functional.max_pool1d`` over (N, C, L) (seed 002 §2.6)."""
+    return max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd=1)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """``torch.nn.functional.max_pool2d`` over (N, C, H, W) (seed 002 §2.6)."""
+    return max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd=2)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """``torch.nn.functional.avg_pool1d`` over (N, C, L) (seed 002 §2.6)."""
+    return avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, nd=1)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """``torch.nn.functional.avg_pool2d`` over (N, C, H, W) (seed 002 §2.6)."""
+    return avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd=2)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """``torch.nn.functional.adaptive_avg_pool1d`` (seed 002 §4.4: global average pooling with size 1)."""
+    return adaptive_avg_pool(input, output_size, nd=1)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """``torch.nn.functional.adaptive_avg_pool2d`` (seed 002 §4.4: global average pooling with size 1)."""
+    return adaptive_avg_pool(input, output_size, nd=2)
