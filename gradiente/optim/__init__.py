@@ -5,3 +5,4 @@ from .adagrad import Adagrad
 from .adadelta import Adadelta
 from .rmsprop import RMSprop
 from .adam import Adam, AdamW
+from . import lr_scheduler
