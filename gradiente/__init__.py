@@ -84,3 +84,4 @@ def allclose(a, b, rtol=1e-5, atol=1e-8):
 
 from . import nn  # noqa: E402,F401
 from . import optim  # noqa: E402,F401
+from . import data, utils, train  # noqa: E402,F401
