@@ -3,6 +3,11 @@ from ..ops import relu, sigmoid, tanh  # noqa: F401
 from ..ops import pad  # noqa: F401
 from ..ops.linear import Linear as _LinearFn
 from ..ops.attention import scaled_dot_product_attention  # noqa: F401
+from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
+from ..ops.pool import (  # noqa: F401
+    max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, adaptive_avg_pool1d, adaptive_avg_pool2d,
+)
+from ..ops.upsample import interpolate  # noqa: F401
 
 
 def linear(input, weight, bias=None):

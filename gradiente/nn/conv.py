@@ -1,0 +1,160 @@
+"""Convolutional layers (seed 000 §5; seed 001; seed 002 §2.6, §4.2, §4.9): ``Conv1d``, ``Conv2d``,
+``ConvTranspose1d``, ``ConvTranspose2d``.
+
+A convolutional layer is the dense layer z = W a + b with two constraints
+(seed 000 §5): each output sees only a local window (locality) and every
+window uses the same kernel (parameter sharing). Its parameters do not
+depend on the input size. Parameter shapes, defaults, initialisation and
+state_dict keys are PyTorch's: ``weight`` (out, in/groups, *k) for the
+convolution, (in, out/groups, *k) for the transposed one, and both start
+uniform in (-1/sqrt(fan_in), 1/sqrt(fan_in)) (Kaiming-uniform with a = sqrt(5)).
+"""
+import math
+
+from ..creation import empty
+from ..ops import conv as _conv
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+class _ConvNd(Module):
+    _nd = 2
+    _transposed = False
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", output_padding=0, dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        nd = self._nd
+        for arg, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name}: {arg} must be a positive int, got {v!r}")
+        if in_channels % groups:
+            raise ValueError(f"{name}: in_channels ({in_channels}) must be divisible by groups ({groups})")
+        if out_channels % groups:
+            raise ValueError(f"{name}: out_channels ({out_channels}) must be divisible by groups ({groups})")
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        kernel_size = _conv.ntuple(kernel_size, nd, "kernel_size", name)
+        if any(k < 1 for k in kernel_size):
+            raise ValueError(f"{name}: kernel_size must be positive, got {kernel_size}")
+        stride = _conv.ntuple(stride, nd, "stride", name)
+        dilation = _conv.ntuple(dilation, nd, "dilation", name)
+        if isinstance(padding, str):
+            if self._transposed:
+                raise ValueError(f"{name}: padding must be an int or a tuple, got {padding!r}")
+            if padding not in ("same", "valid"):
+                raise ValueError(f"{name}: padding must be 'same', 'valid', an int or a tuple, got {padding!r}")
+            if padding == "same" and any(s != 1 for s in stride):
+                raise ValueError(f"{name}: padding='same' is not supported for strided convolutions (stride={stride})")
+        else:
+            padding = _conv.ntuple(padding, nd, "padding", name)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
+        self.groups, self.padding_mode = groups, padding_mode
+        self.transposed = self._transposed
+        self.output_padding = _conv.ntuple(output_padding, nd, "output_padding", name)
+        if self._transposed:
+            shape = (in_channels, out_channels // groups) + kernel_size
+        else:
+            shape = (out_channels, in_channels // groups) + kernel_size
+        self.weight = Parameter(empty(*shape, dtype=dtype))
+        if bias:
+            self.bias = Parameter(empty(out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def _check_channels(self, x):
+        nd = self._nd
+        if x.ndim not in (nd + 1, nd + 2) or x.shape[-nd - 1] != self.in_channels:
+            dims = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
+            raise ValueError(
+                f"{type(self).__name__}({self.in_channels}, {self.out_channels}): expected input {dims} with "
+                f"C={self.in_channels} (batch dim optional), got shape {tuple(x.shape)}"
+            )
+
+    def extra_repr(self):
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * self._nd:
+            s += f", padding={self.padding!r}"
+        if self.dilation != (1,) * self._nd:
+            s += f", dilation={self.dilation}"
+        if self._transposed and self.output_padding != (0,) * self._nd:
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C_in, L) -> (N, C_out, L_out) (seed 002 §2.6; seed 003: 1-D CNNs for sequences)."""
+
+    _nd = 1
+
+    def forward(self, x):
+        self._check_channels(x)
+        return _conv.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C_in, H, W) -> (N, C_out, H_out, W_out), the sum of seed 000 §5."""
+
+    _nd = 2
+
+    def forward(self, x):
+        self._check_channels(x)
+        return _conv.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class _ConvTransposeNd(_ConvNd):
+    _transposed = True
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, output_padding, dtype)
+
+    def _output_padding(self, x, output_size):
+        if output_size is None:
+            return self.output_padding
+        nd = self._nd
+        size = tuple(output_size)[-nd:]
+        pads = []
+        for i in range(nd):
+            base = ((x.shape[-nd + i] - 1) * self.stride[i] - 2 * self.padding[i]
+                    + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
+            extra = size[i] - base
+            if extra < 0 or extra >= max(self.stride[i], self.dilation[i]):
+                raise ValueError(f"{type(self).__name__}: requested output_size {tuple(output_size)} cannot be "
+                                 f"reached from input shape {tuple(x.shape)}")
+            pads.append(extra)
+        return tuple(pads)
+
+    def forward(self, x, output_size=None):
+        self._check_channels(x)
+        fn = _conv.conv_transpose1d if self._nd == 1 else _conv.conv_transpose2d
+        return fn(x, self.weight, self.bias, self.stride, self.padding, self._output_padding(x, output_size),
+                  self.groups, self.dilation)
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution (seed 002 §4.9): upsampling by the adjoint of Conv1d."""
+
+    _nd = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution (seed 002 §4.9): the decoder's upsampling layer, the adjoint of Conv2d."""
+
+    _nd = 2
