@@ -1,0 +1,12 @@
+"""Layers and models as modules, with ``torch.nn``'s names."""
+from .parameter import Parameter
+from .module import Module
+from .container import Sequential, ModuleList, ModuleDict
+from .linear import Linear, Identity, Flatten, Unflatten
+from .attention import MultiheadAttention
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .pooling import MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d
+from .upsample import Upsample, UpsamplingNearest2d
+from .recurrent import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell
+from . import init, functional
+from . import utils  # noqa: F401
