@@ -53,6 +53,9 @@ class Experiment:
     claim = ""
     seed_ref = ""
 
+    def setup(self):
+        """Work done before a run is timed and its memory traced (e.g. loading a data set); optional."""
+
     def configs(self, quick):
         raise NotImplementedError(f"experiment {self.name!r} does not define configs(quick)")
 

@@ -86,16 +86,21 @@ def execute(experiment_name, config, verbose=False):
     seed = int(config.get("seed", 0))
     gradiente.manual_seed(seed)
     np.random.seed(seed)
+    status, error, final = "done", None, {}
+    try:
+        exp.setup()
+    except Exception:
+        status, error = "error", traceback.format_exc()
     started_tracing = not tracemalloc.is_tracing()
     if started_tracing:
         tracemalloc.start()
     tracemalloc.reset_peak()
     t0 = time.perf_counter()
-    status, error, final = "done", None, {}
     try:
-        final = exp.run(dict(config), recorder)
-        if final is None:
-            final = {}
+        if status == "done":
+            final = exp.run(dict(config), recorder)
+            if final is None:
+                final = {}
         if not isinstance(final, dict):
             raise TypeError(f"experiment {experiment_name!r}: run() must return a dict of final metrics, "
                             f"got {type(final).__name__}")

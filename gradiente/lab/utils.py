@@ -8,6 +8,7 @@ for Linear, Conv1d/2d, ConvTranspose2d, RNN/LSTM/GRU (layers and cells) and
 MultiheadAttention are built in; :func:`register_flops` adds more.
 """
 import contextlib
+import functools
 import math
 import time
 import tracemalloc
@@ -239,16 +240,21 @@ def rng():
 # ------------------------------------------------------------------ data
 
 
+@functools.lru_cache(maxsize=2)
+def _digits(flat):
+    from ..data.datasets.digits import load_digits
+
+    Xt, yt = load_digits(normalize=True, flatten=flat)
+    return Xt.data, yt.data
+
+
 def load_digits_data(n_val=360, classes=None, flat=True, seed=0):
     """The 8x8 digits (``gradiente.data.datasets.digits``) split into (Xtr, ytr, Xval, yval) NumPy arrays.
 
     ``classes`` keeps only those digits (labels renumbered 0..k-1 in that order);
     the split is a fixed permutation drawn from ``seed``.
     """
-    from ..data.datasets.digits import load_digits
-
-    Xt, yt = load_digits(normalize=True, flatten=flat)
-    X, y = Xt.data, yt.data
+    X, y = _digits(flat)
     if classes is not None:
         keep = np.isin(y, classes)
         X, y = X[keep], y[keep]
@@ -341,3 +347,42 @@ def train(model, optimizer, loss_fn, X, y, epochs, batch_size=64, X_val=None, y_
         if diverged or (time_budget_s is not None and elapsed > time_budget_s):
             break
     return {"history": history, "diverged": diverged, "steps": step, "time_s": elapsed}
+
+
+# ------------------------------------------------------------------ losses
+
+
+def cross_entropy(logits, target):
+    """Mean softmax cross-entropy (seed 002 §3.2): ``nn.functional.cross_entropy`` when the library has it.
+
+    Until then it is written with the engine's primitives, log p = z - logsumexp(z).
+    """
+    from ..nn import functional as F
+
+    fn = getattr(F, "cross_entropy", None)
+    if fn is not None:
+        return fn(logits, target)
+    from ..creation import arange
+
+    logp = logits - logits.logsumexp(1, keepdim=True)
+    return -(logp[arange(len(target)), target]).mean()
+
+
+def log_softmax(z, dim=-1):
+    """log softmax(z) along ``dim`` (seed 002 §2.4), via logsumexp when functional lacks it."""
+    from ..nn import functional as F
+
+    fn = getattr(F, "log_softmax", None)
+    if fn is not None:
+        return fn(z, dim=dim)
+    return z - z.logsumexp(dim, keepdim=True)
+
+
+def soft_cross_entropy(logits, soft_targets, temperature=1.0):
+    """Cross-entropy of softened student logits against a teacher's soft targets, times T^2 (seed 002 §3.12).
+
+    Its gradient equals that of KL(teacher || student) at temperature T, the
+    distillation loss of Hinton et al.; the T^2 keeps gradient scales comparable.
+    """
+    logp = log_softmax(logits * (1.0 / temperature), dim=1)
+    return -(logp * soft_targets).sum(1).mean() * (temperature ** 2)
