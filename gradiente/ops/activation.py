@@ -1,18 +1,67 @@
 """Activation functions as fused kernels (seed 000 §3, seed 002 §2.5).
 
 Each forward saves what its derivative needs, so the backward is one
-vectorised expression and large |z| never overflows.
+vectorised expression and large |z| never overflows: exponentials are only
+taken of non-positive numbers, and log(1 + e^z) is written as
+max(z, 0) + log1p(e^-|z|).
 """
+import math
+
+import numpy as _np
+
 from ..autograd import Function
 from ..backend import xp
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _sigmoid(z):
+    """sigma(z) computed from e^-|z|, so neither branch overflows."""
+    e = xp.exp(-xp.abs(z))
+    return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+_ERF = _np.frompyfunc(math.erf, 1, 1)
+
+
+def erf(x):
+    """The error function, vectorised (GELU's Gaussian CDF, seed 002 §2.5).
+
+    float64 input uses the correctly rounded ``math.erf`` element by element
+    (exact, slower: meant for gradient checks); other dtypes use the
+    Abramowitz-Stegun 7.1.26 rational form (absolute error below 1.5e-7,
+    about one float32 rounding step) computed in the input's dtype.
+    """
+    if x.dtype == _np.float64:
+        return _ERF(x).astype(_np.float64)
+    a = xp.abs(x)
+    t = 1 / (1 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    y = 1 - poly * xp.exp(-a * a)
+    return xp.copysign(y, x)
+
+
+class Step(Function):
+    """Heaviside step u(z) = 1 if z >= 0 else 0, the perceptron's activation (seed 002 §2.1).
+
+    Its derivative is 0 wherever it exists, so no gradient flows through it;
+    the perceptron learns with its own rule instead (see ``nn.Perceptron``).
+    """
+
+    def forward(self, z):
+        self.shape, self.dtype = z.shape, z.dtype
+        return (z >= 0).astype(z.dtype)
+
+    def backward(self, g):
+        return xp.zeros(self.shape, dtype=self.dtype)
 
 
 class Sigmoid(Function):
     """sigma(z) = 1 / (1 + e^-z);  sigma' = sigma (1 - sigma).  Stable for any z."""
 
     def forward(self, z):
-        e = xp.exp(-xp.abs(z))
-        self.out = xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+        self.out = _sigmoid(z)
         return self.out
 
     def backward(self, g):
@@ -39,3 +88,250 @@ class ReLU(Function):
 
     def backward(self, g):
         return g * self.mask
+
+
+class LeakyReLU(Function):
+    """max(alpha z, z) for alpha < 1 (seed 002 §2.5): slope 1 for z > 0, ``negative_slope`` otherwise."""
+
+    def forward(self, z, negative_slope=0.01):
+        self.mask = z > 0
+        self.slope = negative_slope
+        return xp.where(self.mask, z, z * negative_slope)
+
+    def backward(self, g):
+        return xp.where(self.mask, g, g * self.slope)
+
+
+class PReLU(Function):
+    """PReLU(z) = z for z >= 0, a z otherwise, with a learned per-channel slope ``a`` (seed 002 §2.5).
+
+    ``weight`` has one entry, shared by every element, or one per channel
+    (dimension 1 of the input). d/dz = 1 or a;  d/da = sum of z over z < 0.
+    """
+
+    def forward(self, z, weight):
+        if weight.size > 1 and z.ndim >= 2:
+            shape = [1] * z.ndim
+            shape[1] = weight.size
+            w = weight.reshape(shape)
+        else:
+            w = weight.reshape(()) if weight.size == 1 else weight
+        self.z, self.w, self.wshape = z, w, weight.shape
+        self.mask = z > 0
+        return xp.where(self.mask, z, w * z)
+
+    def backward(self, g):
+        gz = gw = None
+        if self.needs_input_grad[0]:
+            gz = xp.where(self.mask, g, g * self.w)
+        if self.needs_input_grad[1]:
+            contrib = xp.where(self.mask, 0, g * self.z)
+            if self.w.ndim == 0:
+                gw = contrib.sum().reshape(self.wshape)
+            elif contrib.ndim == 1:
+                gw = contrib
+            else:
+                axes = (0,) + tuple(range(2, contrib.ndim))
+                gw = contrib.sum(axis=axes).reshape(self.wshape)
+        return gz, gw
+
+
+class ELU(Function):
+    """ELU(z) = z for z > 0, alpha (e^z - 1) otherwise (seed 002 §2.5); ELU' = 1 or ELU(z) + alpha."""
+
+    def forward(self, z, alpha=1.0, scale=1.0):
+        self.mask = z > 0
+        neg = alpha * xp.expm1(xp.minimum(z, 0))
+        self.neg, self.alpha, self.scale = neg, alpha, scale
+        out = xp.where(self.mask, z, neg)
+        return out * scale if scale != 1.0 else out
+
+    def backward(self, g):
+        d = xp.where(self.mask, 1, self.neg + self.alpha).astype(g.dtype, copy=False)
+        return g * d * self.scale if self.scale != 1.0 else g * d
+
+
+class SELU(ELU):
+    """SELU(z) = scale * ELU(z, alpha) with the fixed constants of seed 002 §2.5 (self-normalising)."""
+
+    def forward(self, z):
+        return super().forward(z, alpha=SELU_ALPHA, scale=SELU_SCALE)
+
+
+class GELU(Function):
+    """GELU(z) = z Phi(z), Phi the standard normal CDF (seed 002 §2.5).
+
+    ``approximate='none'``: Phi(z) = (1 + erf(z / sqrt 2)) / 2, GELU' = Phi(z) + z phi(z).
+    ``approximate='tanh'``: the notes' form 0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3))).
+    """
+
+    def forward(self, z, approximate="none"):
+        self.z, self.approximate = z, approximate
+        if approximate == "tanh":
+            k = math.sqrt(2 / math.pi)
+            self.t = xp.tanh(k * (z + 0.044715 * z * z * z))
+            return 0.5 * z * (1 + self.t)
+        self.cdf = 0.5 * (1 + erf(z * (1 / math.sqrt(2))))
+        return z * self.cdf
+
+    def backward(self, g):
+        z = self.z
+        if self.approximate == "tanh":
+            k = math.sqrt(2 / math.pi)
+            t = self.t
+            d = 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * k * (1 + 3 * 0.044715 * z * z)
+        else:
+            pdf = xp.exp(-0.5 * z * z) * (1 / math.sqrt(2 * math.pi))
+            d = self.cdf + z * pdf
+        return g * d
+
+
+class Softplus(Function):
+    """softplus(z) = log(1 + e^(beta z)) / beta, linear where beta z > threshold;  derivative sigma(beta z)."""
+
+    def forward(self, z, beta=1.0, threshold=20.0):
+        bz = z * beta if beta != 1.0 else z
+        self.linear = bz > threshold
+        self.bz = bz
+        sp = xp.maximum(bz, 0) + xp.log1p(xp.exp(-xp.abs(bz)))
+        if beta != 1.0:
+            sp = sp / beta
+        return xp.where(self.linear, z, sp)
+
+    def backward(self, g):
+        return g * xp.where(self.linear, 1, _sigmoid(self.bz)).astype(g.dtype, copy=False)
+
+
+class SiLU(Function):
+    """SiLU (swish) z sigma(z);  derivative sigma(z) (1 + z (1 - sigma(z)))."""
+
+    def forward(self, z):
+        self.z = z
+        self.s = _sigmoid(z)
+        return z * self.s
+
+    def backward(self, g):
+        s = self.s
+        return g * s * (1 + self.z * (1 - s))
+
+
+class Softmax(Function):
+    """softmax(z)_i = e^(z_i - max z) / sum_j e^(z_j - max z) along ``dim`` (seed 002 §2.5, seed 000 §3).
+
+    Backward (the Jacobian diag(p) - p p^T applied to g): p (g - sum(g p)).
+    """
+
+    def forward(self, z, dim=-1):
+        e = xp.exp(z - z.max(axis=dim, keepdims=True))
+        e /= e.sum(axis=dim, keepdims=True)
+        self.out, self.dim = e, dim
+        return e
+
+    def backward(self, g):
+        p = self.out
+        gp = g * p
+        return gp - p * gp.sum(axis=self.dim, keepdims=True)
+
+
+class LogSoftmax(Function):
+    """log softmax(z) = (z - max z) - log sum e^(z - max z): finite for any |z|.
+
+    Backward: g - softmax(z) sum(g).
+    """
+
+    def forward(self, z, dim=-1):
+        shifted = z - z.max(axis=dim, keepdims=True)
+        out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        self.out, self.dim = out, dim
+        return out
+
+    def backward(self, g):
+        return g - xp.exp(self.out) * g.sum(axis=self.dim, keepdims=True)
+
+
+# ------------------------------------------------------------------ functional forms
+def _as_tensor(x, name):
+    from ..tensor import Tensor
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: expected a Tensor as input, got {type(x).__name__}")
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"{name}: expected a floating point tensor, got dtype {x.data.dtype}")
+    return x
+
+
+def check_dim(name, dim, ndim):
+    """Normalise a possibly negative ``dim``; raise a clear error if it is out of range."""
+    if not isinstance(dim, (int, _np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{name}: dim must be an int, got {dim!r}")
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise ValueError(f"{name}: dim {dim} is out of range for a tensor with {ndim} dimension(s)")
+    return dim % n if ndim else 0
+
+
+def _implicit_softmax_dim(ndim):
+    # PyTorch's legacy choice when dim is None: 0 for 0-, 1- and 3-d input, else 1
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def step(input):
+    """Heaviside step, 1 where input >= 0 (seed 002 §2.1)."""
+    return Step.apply(_as_tensor(input, "step"))
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return LeakyReLU.apply(_as_tensor(input, "leaky_relu"), negative_slope=float(negative_slope))
+
+
+def prelu(input, weight):
+    input = _as_tensor(input, "prelu")
+    n = weight.numel()
+    channels = input.shape[1] if input.ndim >= 2 else (input.shape[0] if input.ndim == 1 else 1)
+    if n != 1 and (input.ndim == 0 or n != channels):
+        raise ValueError(
+            f"prelu: weight has {n} parameters but the input of shape {tuple(input.shape)} has {channels} "
+            f"channels (dimension 1); use 1 parameter or one per channel"
+        )
+    return PReLU.apply(input, weight)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return ELU.apply(_as_tensor(input, "elu"), alpha=float(alpha))
+
+
+def selu(input, inplace=False):
+    return SELU.apply(_as_tensor(input, "selu"))
+
+
+def gelu(input, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(_as_tensor(input, "gelu"), approximate=approximate)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    if beta == 0:
+        raise ValueError("softplus: beta must be non-zero")
+    return Softplus.apply(_as_tensor(input, "softplus"), beta=float(beta), threshold=float(threshold))
+
+
+def silu(input, inplace=False):
+    return SiLU.apply(_as_tensor(input, "silu"))
+
+
+def softmax(input, dim=None, dtype=None):
+    """softmax along ``dim`` (seed 002 §2.5); ``dim=None`` picks PyTorch's legacy implicit dim."""
+    input = _as_tensor(input, "softmax")
+    if dtype is not None:
+        input = input.to(dtype)
+    dim = _implicit_softmax_dim(input.ndim) if dim is None else check_dim("softmax", dim, input.ndim)
+    return Softmax.apply(input, dim=dim)
+
+
+def log_softmax(input, dim=None, dtype=None):
+    """log softmax along ``dim``, stable at large |z|."""
+    input = _as_tensor(input, "log_softmax")
+    if dtype is not None:
+        input = input.to(dtype)
+    dim = _implicit_softmax_dim(input.ndim) if dim is None else check_dim("log_softmax", dim, input.ndim)
+    return LogSoftmax.apply(input, dim=dim)
