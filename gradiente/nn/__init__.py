@@ -3,6 +3,12 @@ from .parameter import Parameter
 from .module import Module
 from .container import Sequential, ModuleList, ModuleDict
 from .linear import Linear, Identity, Flatten, Unflatten
+from .activation import (
+    Step, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, SELU, GELU, Softplus, SiLU, Softmax, LogSoftmax,
+)
+from .loss import (
+    MSELoss, L1Loss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss, DistillationLoss,
+)
 from .attention import MultiheadAttention
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .pooling import MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d

@@ -1,5 +1,12 @@
 """Stateless forms of the layers, as ``torch.nn.functional``."""
 from ..ops import relu, sigmoid, tanh  # noqa: F401
+from ..ops.activation import (  # noqa: F401
+    step, leaky_relu, prelu, elu, selu, gelu, softplus, silu, softmax, log_softmax,
+)
+from ..ops.loss import (  # noqa: F401
+    cross_entropy, nll_loss, mse_loss, l1_loss, binary_cross_entropy, binary_cross_entropy_with_logits,
+    kl_div, distillation_loss,
+)
 from ..ops import pad  # noqa: F401
 from ..ops.linear import Linear as _LinearFn
 from ..ops.attention import scaled_dot_product_attention  # noqa: F401
