@@ -60,7 +60,8 @@ def save_file(tensors, filename, metadata=None):
     atomic_write_bytes(filename, _backend().save(arrays, metadata=metadata))
 
 
-def _read(filename):
+def load_file(filename):
+    """Read a ``.safetensors`` file into a dict ``name -> Tensor``."""
     st = _backend()
     path = os.fspath(filename)
     if not os.path.isfile(path):
@@ -71,12 +72,6 @@ def _read(filename):
         arrays = st.load(raw)
     except Exception as exc:  # the Rust parser raises its own error type
         raise ValueError(f"load_file: {path!r} is not a valid safetensors file ({exc})") from None
-    return arrays, raw
-
-
-def load_file(filename):
-    """Read a ``.safetensors`` file into a dict ``name -> Tensor`` (in the file's order)."""
-    arrays, _ = _read(filename)
     return {k: Tensor._wrap(_np.array(v), False, None, 0) for k, v in arrays.items()}
 
 
