@@ -72,6 +72,11 @@ class Optimizer:
             )
         if isinstance(params, dict):
             params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(
+                f"{type(self).__name__}: parameters must be given as an ordered collection (a list), not a set: "
+                "the order of a set changes between runs"
+            )
         try:
             param_groups = list(params)
         except TypeError:
