@@ -9,6 +9,9 @@ from .activation import (
 from .loss import (
     MSELoss, L1Loss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss, DistillationLoss,
 )
+from .dropout import Dropout, Dropout1d, Dropout2d
+from .embedding import Embedding
+from .normalization import LayerNorm, BatchNorm1d, BatchNorm2d
 from .attention import MultiheadAttention
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .pooling import MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d

@@ -7,6 +7,9 @@ from ..ops.loss import (  # noqa: F401
     cross_entropy, nll_loss, mse_loss, l1_loss, binary_cross_entropy, binary_cross_entropy_with_logits,
     kl_div, distillation_loss,
 )
+from ..ops.dropout import dropout, dropout1d, dropout2d, dropout3d  # noqa: F401
+from ..ops.embedding import embedding  # noqa: F401
+from ..ops.norm import layer_norm, batch_norm  # noqa: F401
 from ..ops import pad  # noqa: F401
 from ..ops.linear import Linear as _LinearFn
 from ..ops.attention import scaled_dot_product_attention  # noqa: F401
