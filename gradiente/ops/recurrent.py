@@ -143,92 +143,124 @@ class LSTMSequence(Function):
     d g = dc i, d f = dc c_{t-1}, dL/dc_{t-1} = dc f, and each gate's
     pre-activation delta times the derivative of its sigma or tanh.
     Returns (output (T, B, H), h_n, c_n).
+
+    Inside, the step loop works on transposed states (H, B) and gates
+    (4H, B) stored in the order i, f, o, g: every gate is then a contiguous
+    block, so the many small elementwise operations of each step run on
+    contiguous memory (strided slices cost NumPy two to three times more).
     """
 
     i_wih = 3
+
+    @staticmethod
+    def _perm(Hs):
+        return xp.concatenate([xp.arange(2 * Hs), xp.arange(3 * Hs, 4 * Hs), xp.arange(2 * Hs, 3 * Hs)])
 
     def forward(self, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False, mask=None):
         _check_dtypes("LSTMSequence", x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         T, B, _ = x.shape
         Hs = h0.shape[1]
         self.has_bias = b_ih is not None
-        bias = (b_ih + b_hh) if self.has_bias else None
-        A = _project(x, w_ih, bias)  # gate pre-activations, overwritten by the gate values
-        whh_t = w_hh.T
-        C = xp.empty((T, B, Hs), dtype=x.dtype)
+        perm = self._perm(Hs)
+        w_ih_p, w_hh_p = w_ih[perm], w_hh[perm]
+        bias = (b_ih + b_hh)[perm] if self.has_bias else None
+        # input projection of every step at once, gate-major: (4H, T*B)
+        XP = w_ih_p @ x.reshape(T * B, -1).T
+        if bias is not None:
+            XP += bias[:, None]
+        A = xp.empty((T, 4 * Hs, B), dtype=x.dtype)  # gate values i, f, o, g per step
+        C = xp.empty((T, Hs, B), dtype=x.dtype)
         TC = xp.empty_like(C)
-        Hout = xp.empty_like(C)
-        h, c = h0, c0
+        HT = xp.empty_like(C)
+        h, c = xp.ascontiguousarray(h0.T), xp.ascontiguousarray(c0.T)
+        tmp = xp.empty((Hs, B), dtype=x.dtype)
+        hw = xp.empty((4 * Hs, B), dtype=x.dtype)
         for t in _order(T, reverse):
             a = A[t]
-            a += h @ whh_t
-            _sigmoid_(a[:, :2 * Hs])
-            xp.tanh(a[:, 2 * Hs:3 * Hs], out=a[:, 2 * Hs:3 * Hs])
-            _sigmoid_(a[:, 3 * Hs:])
+            xp.matmul(w_hh_p, h, out=hw)
+            xp.add(hw, XP[:, t * B:(t + 1) * B], out=a)
+            _sigmoid_(a[:3 * Hs])
+            gg = a[3 * Hs:]
+            xp.tanh(gg, out=gg)
             ct = C[t]
-            xp.multiply(a[:, Hs:2 * Hs], c, out=ct)
-            ct += a[:, :Hs] * a[:, 2 * Hs:3 * Hs]
+            xp.multiply(a[Hs:2 * Hs], c, out=ct)
+            xp.multiply(a[:Hs], gg, out=tmp)
+            ct += tmp
             if mask is not None:
-                m = ~mask[t][:, None]
-                xp.copyto(ct, c, where=m)
+                keep = ~mask[t][None, :]
+                xp.copyto(ct, c, where=keep)
             xp.tanh(ct, out=TC[t])
-            ht = Hout[t]
-            xp.multiply(a[:, 3 * Hs:], TC[t], out=ht)
+            ht = HT[t]
+            xp.multiply(a[2 * Hs:3 * Hs], TC[t], out=ht)
             if mask is not None:
-                xp.copyto(ht, h, where=m)
+                xp.copyto(ht, h, where=keep)
             h, c = ht, ct
-        self.x, self.h0, self.c0, self.w_ih, self.w_hh = x, h0, c0, w_ih, w_hh
+        self.x, self.h0, self.c0T, self.w_ih_p, self.w_hh_p, self.perm = x, h0, c0.T, w_ih_p, w_hh_p, perm
+        Hout = xp.ascontiguousarray(HT.transpose(0, 2, 1))
         self.A, self.C, self.TC, self.Hout = A, C, TC, Hout
         self.reverse, self.mask = reverse, mask
         out = Hout if mask is None else Hout * mask[:, :, None]
-        return out, h.copy(), c.copy()
+        return out, xp.ascontiguousarray(h.T), xp.ascontiguousarray(c.T)
 
     def backward(self, g_out, g_hn, g_cn):
-        A, C, TC, w_hh, mask = self.A, self.C, self.TC, self.w_hh, self.mask
-        T, B, G = A.shape
+        A, C, TC, w_hh_p, mask = self.A, self.C, self.TC, self.w_hh_p, self.mask
+        T, G, B = A.shape
         Hs = G // 4
+        # derivatives of the gate nonlinearities for all steps at once: s (1 - s), and 1 - g^2
+        DER = xp.empty_like(A)
+        xp.subtract(1, A[:, :3 * Hs], out=DER[:, :3 * Hs])
+        DER[:, :3 * Hs] *= A[:, :3 * Hs]
+        xp.multiply(A[:, 3 * Hs:], A[:, 3 * Hs:], out=DER[:, 3 * Hs:])
+        xp.subtract(1, DER[:, 3 * Hs:], out=DER[:, 3 * Hs:])
+        if mask is not None:
+            g_out = g_out * mask[:, :, None]
+        GO = xp.ascontiguousarray(g_out.transpose(0, 2, 1)) if g_out.any() else None
+        cprev = _prev_states(C, self.c0T, self.reverse)
         dG = xp.empty_like(A)
-        cprev = _prev_states(C, self.c0, self.reverse)
-        dh, dc = g_hn, g_cn
+        dh, dc = xp.ascontiguousarray(g_hn.T), xp.ascontiguousarray(g_cn.T)
+        dct = xp.empty((Hs, B), dtype=A.dtype)
+        whh_t = w_hh_p.T
         for t in _order(T, not self.reverse):
-            dh = dh + (g_out[t] if mask is None else g_out[t] * mask[t][:, None])
+            if GO is not None:
+                dh = dh + GO[t]
             a, tc, d = A[t], TC[t], dG[t]
-            i, f, gg, o = a[:, :Hs], a[:, Hs:2 * Hs], a[:, 2 * Hs:3 * Hs], a[:, 3 * Hs:]
             if mask is not None:
-                m = mask[t][:, None]
+                m = mask[t][None, :]
                 keep_h, keep_c = dh * ~m, dc * ~m
                 dh = dh * m
                 dc = dc * m
-            dct = 1 - tc * tc
-            dct *= o
+            xp.multiply(tc, tc, out=dct)
+            xp.subtract(1, dct, out=dct)
+            dct *= a[2 * Hs:3 * Hs]
             dct *= dh
             dct += dc
-            # output gate: dh tanh(c) o (1 - o)
-            do = d[:, 3 * Hs:]
-            xp.multiply(dh, tc, out=do)
-            do *= o
-            do *= 1 - o
-            di = d[:, :Hs]
-            xp.multiply(dct, gg, out=di)
-            di *= i
-            di *= 1 - i
-            df = d[:, Hs:2 * Hs]
-            xp.multiply(dct, cprev[t], out=df)
-            df *= f
-            df *= 1 - f
-            dg = d[:, 2 * Hs:3 * Hs]
-            xp.multiply(gg, gg, out=dg)
-            xp.subtract(1, dg, out=dg)
-            dg *= i
-            dg *= dct
-            dc = dct * f
-            dh = d @ w_hh
+            xp.multiply(dct, a[3 * Hs:], out=d[:Hs])
+            xp.multiply(dct, cprev[t], out=d[Hs:2 * Hs])
+            xp.multiply(dh, tc, out=d[2 * Hs:3 * Hs])
+            xp.multiply(dct, a[:Hs], out=d[3 * Hs:])
+            d *= DER[t]
+            dc = dct * a[Hs:2 * Hs]
+            dh = whh_t @ d
             if mask is not None:
                 dh += keep_h
                 dc += keep_c
-        hprev = _prev_states(self.Hout, self.h0, self.reverse)
-        gx, gw_ih, gw_hh, gb = _input_grads(self, dG, self.x, self.w_ih, w_hh, hprev)
-        return gx, dh, dc, gw_ih, gw_hh, gb, gb
+        need = self.needs_input_grad
+        dG2 = dG.transpose(1, 0, 2).reshape(G, T * B)  # (4H, T*B): gate-major deltas of all steps
+        perm = self.perm
+        gx = gw_ih = gw_hh = gb = None
+        if need[0]:
+            gx = (dG2.T @ self.w_ih_p).reshape(self.x.shape)
+        if need[3]:
+            gw_ih = xp.empty_like(self.w_ih_p)
+            gw_ih[perm] = dG2 @ self.x.reshape(T * B, -1)
+        if need[4]:
+            hprev = _prev_states(self.Hout, self.h0, self.reverse)
+            gw_hh = xp.empty_like(w_hh_p)
+            gw_hh[perm] = dG2 @ hprev.reshape(T * B, Hs)
+        if self.has_bias and (need[5] or need[6]):
+            gb = xp.empty(G, dtype=A.dtype)
+            gb[perm] = dG2.sum(axis=1)
+        return gx, dh.T, dc.T, gw_ih, gw_hh, gb, gb
 
 
 class GRUSequence(Function):

@@ -127,7 +127,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     ext = cat([data, full((1,) + tuple(data.shape[1:]), padding_value, dtype=data.dtype)], dim=0)
     padded = ext[xp.asarray(idx_orig.T if batch_first else idx_orig)]
     lengths = _np.empty(B, dtype=_np.int64)
-    lengths[order] = (_np.arange(Tmax)[:, None] < batch_sizes[None, :]).sum(axis=0)
+    lengths[order] = (_np.arange(B)[None, :] < batch_sizes[:, None]).sum(axis=0)
     return padded, Tensor(lengths)
 
 
