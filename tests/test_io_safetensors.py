@@ -22,6 +22,7 @@ def test_roundtrip_dtypes_and_metadata(tmp_path):
     for k, v in data.items():
         ref = v.numpy() if isinstance(v, g.Tensor) else np.asarray(v)
         np.testing.assert_array_equal(out[k].numpy(), ref)
+        assert out[k].shape == ref.shape  # 0-d stays 0-d (BatchNorm's num_batches_tracked)
         assert out[k].dtype == ref.dtype.newbyteorder("=")
     assert load_metadata(p) == {"note": "hello"}
     out["w"].data[0, 0] = 99.0  # loaded tensors are writable copies

@@ -39,7 +39,8 @@ def _as_array(name, value):
             arr = arr.astype(arr.dtype.newbyteorder("<"))
         else:
             raise TypeError(f"save_file: {name!r} has dtype {arr.dtype}; safetensors stores bool, integer and float arrays")
-    return _np.ascontiguousarray(arr)
+    # not np.ascontiguousarray: it turns 0-d arrays (e.g. num_batches_tracked) into shape (1,)
+    return arr if arr.flags.c_contiguous else arr.copy(order="C")
 
 
 def save_file(tensors, filename, metadata=None):
