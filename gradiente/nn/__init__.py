@@ -12,6 +12,9 @@ from .loss import (
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .embedding import Embedding
 from .normalization import LayerNorm, BatchNorm1d, BatchNorm2d
+from .perceptron import Perceptron
+from .residual import Residual
+from .regularization import l1_penalty, l2_penalty, elastic_net_penalty
 from .attention import MultiheadAttention
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .pooling import MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d
