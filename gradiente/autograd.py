@@ -5,23 +5,67 @@ computes on raw arrays and saves what the local derivative needs; its
 ``backward`` receives dL/d(output) and returns dL/d(input) for every input:
 the chain rule, one node at a time (the delta recursion of seed 000 §2).
 
-:func:`backward` walks the graph once, in reverse topological order, with an
-explicit stack (no recursion limit), accumulating the gradient of a tensor
-that is used several times.
+:func:`backward` walks the graph once, in reverse creation order (a
+topological order: a node is always created after the nodes that made its
+inputs), with a heap instead of recursion, so graph depth has no limit. The
+gradient of a tensor used several times is the sum of its contributions,
+complete before its node runs. See ``docs/engine.md``.
 """
-from .backend import xp
+import functools
+import heapq
+import itertools
 
+from .backend import xp
 
 class _GradMode:
     enabled = True
 
 
 def is_grad_enabled():
+    """Whether operations are recorded in the graph now (``torch.is_grad_enabled``)."""
     return _GradMode.enabled
 
 
-class set_grad_enabled:
-    """Context manager (and decorator) that turns graph recording on or off."""
+class _GradModeContext:
+    """Base of the grad-mode switches: usable with ``with`` and as a function decorator."""
+
+    mode = True
+
+    def __enter__(self):
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        _GradMode.enabled = self.prev
+        return False
+
+    def _clone(self):
+        return type(self)()
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self._clone():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """``with no_grad():`` (or ``@no_grad()``) runs without recording the graph (evaluation, updates)."""
+
+    mode = False
+
+
+class enable_grad(_GradModeContext):
+    """``with enable_grad():`` (or ``@enable_grad()``) records the graph even inside ``no_grad``."""
+
+    mode = True
+
+
+class set_grad_enabled(_GradModeContext):
+    """Turn recording on or off: as a call (takes effect at once), a ``with`` block, or a decorator."""
 
     def __init__(self, mode):
         self.mode = bool(mode)
@@ -31,41 +75,17 @@ class set_grad_enabled:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        _GradMode.enabled = self.prev
-        return False
-
-
-class no_grad:
-    """``with no_grad():`` runs without recording the graph (evaluation, updates)."""
-
-    def __enter__(self):
-        self.prev = _GradMode.enabled
-        _GradMode.enabled = False
-        return self
-
-    def __exit__(self, *exc):
-        _GradMode.enabled = self.prev
-        return False
+    def _clone(self):
+        return _GradModeBlock(self.mode)
 
     def __call__(self, func):
-        import functools
-
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return func(*args, **kwargs)
-
-        return wrapper
+        _GradMode.enabled = self.prev  # used as a decorator: the mode applies inside the function only
+        return super().__call__(func)
 
 
-class enable_grad(no_grad):
-    """``with enable_grad():`` records the graph even inside ``no_grad``."""
-
-    def __enter__(self):
-        self.prev = _GradMode.enabled
-        _GradMode.enabled = True
-        return self
+class _GradModeBlock(_GradModeContext):
+    def __init__(self, mode):
+        self.mode = mode
 
 
 def unbroadcast(grad, shape):
@@ -81,41 +101,54 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
+_sequence = itertools.count()
+
+
 class Function:
     """Base class of every differentiable operation.
 
     Subclasses define ``forward(self, *arrays, **params)`` returning an array
     (or a tuple of arrays) and ``backward(self, *grad_outputs)`` returning one
     gradient per positional input (``None`` where no gradient is needed).
-    ``self.needs_input_grad`` tells which inputs need one. Positional inputs
-    that are not tensors (Python numbers, index tuples) pass through unchanged.
+    ``self.needs_input_grad`` (set before ``forward`` runs) tells which inputs
+    need one. Positional inputs that are not tensors (Python numbers, index
+    tuples, arrays) pass through unchanged; keyword arguments are parameters.
     """
 
     needs_input_grad = ()
     inputs = ()
-    _retained = None
+    n_outputs = 1
+    _out_grads = None  # gradient buffers, one per output, filled during backward()
+    _retained = None  # [(output index, tensor)] of outputs that retain_grad()
+    _tensor_hooks = None  # [(output index, hook)] registered on outputs
 
     @classmethod
     def apply(cls, *inputs, **params):
         fn = cls()
-        requires_grad = False
-        if _GradMode.enabled:
-            for t in inputs:
-                if isinstance(t, Tensor) and t.requires_grad:
-                    requires_grad = True
-                    break
-        fn.requires_grad = requires_grad
-        out = fn.forward(*[t.data if isinstance(t, Tensor) else t for t in inputs], **params)
+        grad_on = _GradMode.enabled
+        arrays, needs, requires_grad = [], [], False
+        for t in inputs:
+            if isinstance(t, Tensor):
+                arrays.append(t.data)
+                need = grad_on and t.requires_grad
+                needs.append(need)
+                requires_grad = requires_grad or need
+            else:
+                arrays.append(t)
+                needs.append(False)
+        fn.needs_input_grad = tuple(needs)
+        out = fn.forward(*arrays, **params)
         if requires_grad:
             fn.inputs = inputs
-            fn.needs_input_grad = tuple(isinstance(t, Tensor) and t.requires_grad for t in inputs)
+            fn._seq = next(_sequence)
+        else:
+            fn = None
         if type(out) is tuple:
-            fn.n_outputs = len(out)
-            fn.output_shapes = [(o.shape, o.dtype) for o in out]
-            return tuple(Tensor._wrap(o, requires_grad, fn if requires_grad else None, i) for i, o in enumerate(out))
-        return Tensor._wrap(out, requires_grad, fn if requires_grad else None, 0)
-
-    n_outputs = 1
+            if fn is not None:
+                fn.n_outputs = len(out)
+                fn.output_shapes = [(o.shape, o.dtype) for o in out]
+            return tuple(Tensor._wrap(o, requires_grad, fn, i) for i, o in enumerate(out))
+        return Tensor._wrap(out, requires_grad, fn, 0)
 
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -131,60 +164,67 @@ class Function:
         return f"<{self.name}Backward>"
 
 
-def _topological_order(root_fns):
-    """Functions reachable from ``root_fns``, each after every function that consumes it."""
-    order, visited = [], set()
-    stack = [(fn, False) for fn in root_fns]
-    while stack:
-        fn, expanded = stack.pop()
-        if expanded:
-            order.append(fn)
-            continue
-        if id(fn) in visited:
-            continue
-        visited.add(id(fn))
-        stack.append((fn, True))
-        if fn.inputs is None:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time: its intermediate values were "
-                "freed by the first backward(). Pass retain_graph=True to the first call if you "
-                "need to backward twice."
-            )
-        for t in fn.inputs:
-            if isinstance(t, Tensor) and t.grad_fn is not None and id(t.grad_fn) not in visited:
-                stack.append((t.grad_fn, False))
-    order.reverse()
-    return order
+_FREED = (
+    "Trying to backward through the graph a second time (or to directly access saved tensors after "
+    "they have already been freed): the first backward() released what {} saved. Pass "
+    "retain_graph=True to the first backward() if you need to backward twice."
+)
 
 
-def _accumulate_leaf(t, g):
-    if g.dtype != t.data.dtype:
-        g = g.astype(t.data.dtype)
+def _run_hooks(hooks, g):
+    for hook in hooks:
+        out = hook(Tensor._wrap(g, False, None, 0))
+        if out is not None:
+            g = out.data if isinstance(out, Tensor) else xp.asarray(out)
+    return g
+
+
+def _deposit(fn, index, g, heap):
+    """Add ``g`` to the gradient buffer of output ``index`` of ``fn`` (queue fn at its first gradient)."""
+    buf = fn._out_grads
+    if buf is None:
+        buf = fn._out_grads = [None] * fn.n_outputs
+        heapq.heappush(heap, (-fn._seq, id(fn), fn))
+    buf[index] = g if buf[index] is None else buf[index] + g
+
+
+def _accumulate_leaf(t, g, owned):
+    """``t.grad += g``; ``owned`` says ``g`` is a fresh array no one else holds (else it is copied)."""
     if t._hooks:
-        for hook in t._hooks:
-            out = hook(Tensor._wrap(g, False, None, 0))
-            if out is not None:
-                g = out.data
+        g = _run_hooks(t._hooks, g)
+        owned = False
+    if g.dtype is not t.data.dtype and g.dtype != t.data.dtype:
+        g, owned = g.astype(t.data.dtype), True
     if t.grad is None:
-        # a copy: the same array may also flow to other inputs, and grads accumulate in place
-        t.grad = Tensor._wrap(g.copy(), False, None, 0)
+        if not owned or g.base is not None or not g.flags.writeable:
+            g = g.copy()
+        t.grad = Tensor._wrap(g, False, None, 0)
     else:
         t.grad.data += g
 
 
-def backward(tensors, grad_tensors=None, retain_graph=False):
-    """Compute d(sum of tensors)/d(leaf) for every leaf that requires grad (seed 002 §3.6)."""
+def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False, inputs=None):
+    """Accumulate d(sum of tensors . grad_tensors)/d(leaf) into every leaf's ``.grad`` (seed 002 §3.6).
+
+    Like ``torch.autograd.backward``. ``create_graph`` (higher-order gradients) is not supported.
+    """
+    if create_graph:
+        raise NotImplementedError("backward(create_graph=True): gradiente computes first-order gradients only")
     if isinstance(tensors, Tensor):
-        tensors = [tensors]
-        grad_tensors = [grad_tensors]
+        tensors, grad_tensors = [tensors], [grad_tensors]
     elif grad_tensors is None:
         grad_tensors = [None] * len(tensors)
-    roots = []
-    for t, g in zip(tensors, grad_tensors):
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors]
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(f"backward: got {len(tensors)} tensors but {len(grad_tensors)} gradients")
+    only = None if inputs is None else {id(t) for t in ([inputs] if isinstance(inputs, Tensor) else inputs)}
+    heap, leaves = [], {}
+    for k, (t, g) in enumerate(zip(tensors, grad_tensors)):
         if not t.requires_grad:
             raise RuntimeError(
-                "element 0 of tensors does not require grad and does not have a grad_fn: "
-                "the tensor was computed from inputs without requires_grad=True, or under no_grad()"
+                f"element {k} of tensors does not require grad and does not have a grad_fn: the tensor was "
+                "computed from inputs without requires_grad=True, or under no_grad()"
             )
         if g is None:
             if t.data.size != 1:
@@ -194,72 +234,101 @@ def backward(tensors, grad_tensors=None, retain_graph=False):
                 )
             g = xp.ones_like(t.data)
         else:
-            g = g.data if isinstance(g, Tensor) else xp.asarray(g, dtype=t.data.dtype)
+            g = xp.array(g.data if isinstance(g, Tensor) else g, dtype=t.data.dtype)  # a copy
             if g.shape != t.data.shape:
-                raise RuntimeError(f"backward: gradient has shape {g.shape} but the tensor has shape {t.data.shape}")
+                raise RuntimeError(
+                    f"backward: gradient has shape {tuple(g.shape)} but the tensor has shape {tuple(t.shape)}"
+                )
         if t.grad_fn is None:
-            _accumulate_leaf(t, g)
-            continue
-        fn = t.grad_fn
-        if fn._out_grads is None:
-            fn._out_grads = [None] * fn.n_outputs
-        idx = t._output_index
-        fn._out_grads[idx] = g if fn._out_grads[idx] is None else fn._out_grads[idx] + g
-        roots.append(fn)
-    if not roots:
-        return
-    for fn in _topological_order(roots):
-        grads = fn._out_grads
-        fn._out_grads = None
-        if grads is None:
-            continue
-        if fn._retained:
-            for idx, t in fn._retained:
-                if grads[idx] is not None:
-                    if t.grad is None:
-                        t.grad = Tensor._wrap(grads[idx].copy(), False, None, 0)
-                    else:
-                        t.grad.data += grads[idx]
-        if fn.n_outputs == 1:
-            in_grads = fn.backward(grads[0])
+            _add_leaf(leaves, t, g)
         else:
-            out_shapes = fn.output_shapes
-            in_grads = fn.backward(*[
-                g if g is not None else xp.zeros(s, dtype=d) for g, (s, d) in zip(grads, out_shapes)
-            ])
-        if type(in_grads) is not tuple:
-            in_grads = (in_grads,)
-        for t, g, need in zip(fn.inputs, in_grads, fn.needs_input_grad):
-            if not need or g is None:
-                continue
-            if t.grad_fn is None:
-                _accumulate_leaf(t, g)
-                continue
-            if t._hooks:
-                for hook in t._hooks:
-                    out = hook(Tensor._wrap(g, False, None, 0))
-                    if out is not None:
-                        g = out.data
-            parent = t.grad_fn
-            buf = parent._out_grads
-            if buf is None:
-                buf = parent._out_grads = [None] * parent.n_outputs
-            i = t._output_index
-            if g.dtype != t.data.dtype:
-                g = g.astype(t.data.dtype)
-            buf[i] = g if buf[i] is None else buf[i] + g
-        if not retain_graph:
-            _release(fn)
+            _deposit(t.grad_fn, t._output_index, g, heap)
+    pop, push = heapq.heappop, heapq.heappush
+    try:
+        while heap:
+            fn = pop(heap)[2]
+            grads = fn._out_grads
+            fn._out_grads = None
+            if fn.inputs is None:
+                raise RuntimeError(_FREED.format(f"{fn.name}Backward"))
+            if fn._tensor_hooks:
+                for i, hook in fn._tensor_hooks:
+                    if grads[i] is not None:
+                        grads[i] = _run_hooks((hook,), grads[i])
+            if fn._retained:
+                _retain(fn, grads)
+            if fn.n_outputs == 1:
+                in_grads = fn.backward(grads[0])
+            else:
+                in_grads = fn.backward(*[
+                    g if g is not None else xp.zeros(s, dtype=d) for g, (s, d) in zip(grads, fn.output_shapes)
+                ])
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            for t, g, need in zip(fn.inputs, in_grads, fn.needs_input_grad):
+                if not need or g is None:
+                    continue
+                data = t.data
+                if g.shape != data.shape:
+                    raise RuntimeError(
+                        f"{fn.name}.backward returned a gradient of shape {tuple(g.shape)} for an input of "
+                        f"shape {tuple(data.shape)}"
+                    )
+                if g.dtype is not data.dtype and g.dtype != data.dtype:
+                    g = g.astype(data.dtype)
+                parent = t.grad_fn
+                if parent is None:
+                    entry = leaves.get(id(t))
+                    if entry is None:
+                        leaves[id(t)] = [t, g, True]
+                    else:
+                        entry[1] = entry[1] + g
+                    continue
+                buf = parent._out_grads
+                if buf is None:
+                    buf = parent._out_grads = [None] * parent.n_outputs
+                    push(heap, (-parent._seq, id(parent), parent))
+                i = t._output_index
+                buf[i] = g if buf[i] is None else buf[i] + g
+            if not retain_graph:
+                _release(fn)
+    except BaseException:
+        for _, _, fn in heap:  # leave no half-filled buffers behind for the next backward()
+            fn._out_grads = None
+        raise
+    given = set()
+    for t, g, owned in leaves.values():
+        if only is not None and id(t) not in only:
+            continue
+        _accumulate_leaf(t, g, owned and id(g) not in given)
+        given.add(id(g))
+
+
+def _retain(fn, grads):
+    for i, t in fn._retained:
+        if grads[i] is not None:
+            if t.grad is None:
+                t.grad = Tensor._wrap(grads[i].copy(), False, None, 0)
+            else:
+                t.grad.data += grads[i]
+
+
+def _add_leaf(leaves, t, g):
+    entry = leaves.get(id(t))
+    if entry is None:
+        leaves[id(t)] = [t, g, True]
+    else:
+        entry[1] = entry[1] + g
 
 
 def _release(fn):
     """Free what ``fn`` saved for backward; a second backward through it then fails clearly."""
-    n = fn.n_outputs
-    fn.__dict__.clear()
-    fn.inputs = None
-    fn.n_outputs = n
+    d = fn.__dict__
+    n, seq = d.get("n_outputs", 1), d["_seq"]
+    d.clear()
+    d["inputs"], d["_seq"] = None, seq
+    if n != 1:
+        d["n_outputs"] = n
 
-
-Function._out_grads = None
 
 from .tensor import Tensor  # noqa: E402  (circular: Tensor uses Function)

@@ -154,10 +154,10 @@ class Tensor:
         return id(self)
 
     # ----------------------------------------------------- autograd control
-    def backward(self, gradient=None, retain_graph=False):
+    def backward(self, gradient=None, retain_graph=False, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad."""
         from .autograd import backward
-        backward(self, gradient, retain_graph=retain_graph)
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.data.dtype.kind not in "fc":
@@ -179,19 +179,34 @@ class Tensor:
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after backward (for inspecting dL/dh)."""
         if self.grad_fn is None:
+            if not self.requires_grad:
+                raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
             return
         fn = self.grad_fn
         if fn._retained is None:
             fn._retained = []
-        fn._retained.append((self._output_index, self))
+        if all(t is not self for _, t in fn._retained):
+            fn._retained.append((self._output_index, self))
+
+    @property
+    def retains_grad(self):
+        fn = self.grad_fn
+        return fn is not None and bool(fn._retained) and any(t is self for _, t in fn._retained)
 
     def register_hook(self, hook):
-        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new grad."""
+        """Call ``hook(grad)`` once the whole gradient of this tensor is known; it may return a new grad."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+        else:
+            fn = self.grad_fn
+            if fn._tensor_hooks is None:
+                fn._tensor_hooks = []
+            fn._tensor_hooks.append((self._output_index, hook))
+        return _RemovableHandle(self, hook)
 
     # ---------------------------------------------------------- conversion
     def numpy(self):
@@ -653,6 +668,21 @@ class Tensor:
 
     def chunk(self, chunks, dim=0):
         return ops.chunk(self, chunks, dim)
+
+
+class _RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook."""
+
+    def __init__(self, tensor, hook):
+        self.tensor, self.hook = tensor, hook
+
+    def remove(self):
+        t = self.tensor
+        if t.grad_fn is None:
+            if t._hooks and self.hook in t._hooks:
+                t._hooks.remove(self.hook)
+        elif t.grad_fn._tensor_hooks:
+            t.grad_fn._tensor_hooks[:] = [(i, h) for i, h in t.grad_fn._tensor_hooks if h is not self.hook]
 
 
 class Size(tuple):

@@ -15,26 +15,26 @@ class Add(Function):
     """d(a + b)/da = 1, d(a + b)/db = 1."""
 
     def forward(self, a, b):
-        self.a_shape, self.b_shape = _shape(a), _shape(b)
+        self.a, self.b = a, b  # only their shapes are used; the input tensors keep them alive anyway
         return a + b
 
     def backward(self, g):
         na, nb = self.needs_input_grad
-        return (unbroadcast(g, self.a_shape) if na else None,
-                unbroadcast(g, self.b_shape) if nb else None)
+        return (unbroadcast(g, self.a.shape) if na else None,
+                unbroadcast(g, self.b.shape) if nb else None)
 
 
 class Sub(Function):
     """d(a - b)/da = 1, d(a - b)/db = -1."""
 
     def forward(self, a, b):
-        self.a_shape, self.b_shape = _shape(a), _shape(b)
+        self.a, self.b = a, b
         return a - b
 
     def backward(self, g):
         na, nb = self.needs_input_grad
-        return (unbroadcast(g, self.a_shape) if na else None,
-                unbroadcast(-g, self.b_shape) if nb else None)
+        return (unbroadcast(g, self.a.shape) if na else None,
+                unbroadcast(-g, self.b.shape) if nb else None)
 
 
 class Mul(Function):
@@ -46,8 +46,8 @@ class Mul(Function):
 
     def backward(self, g):
         na, nb = self.needs_input_grad
-        return (unbroadcast(g * self.b, _shape(self.a)) if na else None,
-                unbroadcast(g * self.a, _shape(self.b)) if nb else None)
+        return (unbroadcast(g * self.b, self.a.shape) if na else None,
+                unbroadcast(g * self.a, self.b.shape) if nb else None)
 
 
 class Div(Function):
@@ -59,8 +59,8 @@ class Div(Function):
 
     def backward(self, g):
         na, nb = self.needs_input_grad
-        ga = unbroadcast(g / self.b, _shape(self.a)) if na else None
-        gb = unbroadcast(-g * self.a / (self.b * self.b), _shape(self.b)) if nb else None
+        ga = unbroadcast(g / self.b, self.a.shape) if na else None
+        gb = unbroadcast(-g * self.a / (self.b * self.b), self.b.shape) if nb else None
         return ga, gb
 
 

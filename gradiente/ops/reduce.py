@@ -1,6 +1,10 @@
 """Reductions along axes (sum, mean, max, min, var), with keepdim."""
+import contextlib
+
 from ..backend import xp
 from ..autograd import Function
+
+_nullcontext = contextlib.nullcontext()
 
 
 def _normalize_axes(dim, ndim):
@@ -23,6 +27,13 @@ def _expand_back(g, shape, axes, keepdim):
     return g
 
 
+def _spread(g, shape, axes, keepdim):
+    """A new array of ``shape`` holding the reduced gradient ``g`` repeated along ``axes``."""
+    out = xp.empty(shape, dtype=g.dtype)
+    out[...] = _expand_back(g, shape, axes, keepdim)
+    return out
+
+
 class Sum(Function):
     """d sum(a) / da = 1 everywhere."""
 
@@ -33,12 +44,11 @@ class Sum(Function):
         return a.sum(axis=self.axes, keepdims=keepdim)
 
     def backward(self, g):
-        g = _expand_back(g, self.shape, self.axes, self.keepdim)
-        return xp.broadcast_to(g, self.shape)
+        return _spread(g, self.shape, self.axes, self.keepdim)
 
 
 class Mean(Function):
-    """d mean(a) / da = 1 / n."""
+    """mean(a) = sum(a) / n;  d mean(a) / da = 1 / n."""
 
     def forward(self, a, dim=None, keepdim=False):
         self.shape = a.shape
@@ -48,11 +58,11 @@ class Mean(Function):
         for ax in self.axes:
             n *= a.shape[ax]
         self.n = n
-        return a.mean(axis=self.axes, keepdims=keepdim)
+        with xp.errstate(invalid="ignore") if n == 0 else _nullcontext:
+            return a.sum(axis=self.axes, keepdims=keepdim) / a.dtype.type(n)
 
     def backward(self, g):
-        g = _expand_back(g, self.shape, self.axes, self.keepdim)
-        return xp.broadcast_to(g / self.n, self.shape)
+        return _spread(g / g.dtype.type(self.n), self.shape, self.axes, self.keepdim)
 
 
 class Max(Function):
