@@ -16,6 +16,10 @@ from .perceptron import Perceptron
 from .residual import Residual
 from .regularization import l1_penalty, l2_penalty, elastic_net_penalty
 from .attention import MultiheadAttention
+from .transformer import (
+    Transformer, TransformerEncoder, TransformerDecoder, TransformerEncoderLayer, TransformerDecoderLayer,
+)
+from .positional import SinusoidalPositionalEncoding, LearnedPositionalEmbedding, PatchEmbedding
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .pooling import MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d
 from .upsample import Upsample, UpsamplingNearest2d
