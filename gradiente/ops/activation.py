@@ -2,8 +2,10 @@
 
 Each forward saves what its derivative needs, so the backward is one
 vectorised expression and large |z| never overflows: exponentials are only
-taken of non-positive numbers, and log(1 + e^z) is written as
-max(z, 0) + log1p(e^-|z|).
+taken of non-positive numbers (or overflow harmlessly to a correct 0), and
+log(1 + e^z) is written as max(z, 0) + log1p(e^-|z|). Piecewise functions are
+written with arithmetic on masks rather than ``where``, which is several
+times slower on large float arrays.
 """
 import math
 
@@ -17,9 +19,12 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _sigmoid(z):
-    """sigma(z) computed from e^-|z|, so neither branch overflows."""
-    e = xp.exp(-xp.abs(z))
-    return xp.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    """sigma(z) = 1 / (1 + e^-z). For z < -88 (float32) e^-z overflows to inf and the result is 0,
+    the correctly rounded value, so the overflow is silenced; no NaN can appear."""
+    with xp.errstate(over="ignore"):
+        e = xp.exp(-z)
+    e += 1
+    return xp.reciprocal(e, out=e)
 
 
 _ERF = _np.frompyfunc(math.erf, 1, 1)
@@ -94,12 +99,14 @@ class LeakyReLU(Function):
     """max(alpha z, z) for alpha < 1 (seed 002 §2.5): slope 1 for z > 0, ``negative_slope`` otherwise."""
 
     def forward(self, z, negative_slope=0.01):
-        self.mask = z > 0
-        self.slope = negative_slope
-        return xp.where(self.mask, z, z * negative_slope)
+        d = (z > 0).astype(z.dtype)
+        d *= 1 - negative_slope
+        d += negative_slope
+        self.d = d  # the local derivative: 1 or the slope
+        return z * d
 
     def backward(self, g):
-        return xp.where(self.mask, g, g * self.slope)
+        return g * self.d
 
 
 class PReLU(Function):
@@ -117,15 +124,16 @@ class PReLU(Function):
         else:
             w = weight.reshape(()) if weight.size == 1 else weight
         self.z, self.w, self.wshape = z, w, weight.shape
-        self.mask = z > 0
-        return xp.where(self.mask, z, w * z)
+        self.neg = z <= 0
+        self.d = self.neg * (w - 1) + 1  # 1 for z > 0, a otherwise
+        return z * self.d
 
     def backward(self, g):
         gz = gw = None
         if self.needs_input_grad[0]:
-            gz = xp.where(self.mask, g, g * self.w)
+            gz = g * self.d
         if self.needs_input_grad[1]:
-            contrib = xp.where(self.mask, 0, g * self.z)
+            contrib = g * self.z * self.neg
             if self.w.ndim == 0:
                 gw = contrib.sum().reshape(self.wshape)
             elif contrib.ndim == 1:
@@ -140,15 +148,19 @@ class ELU(Function):
     """ELU(z) = z for z > 0, alpha (e^z - 1) otherwise (seed 002 §2.5); ELU' = 1 or ELU(z) + alpha."""
 
     def forward(self, z, alpha=1.0, scale=1.0):
-        self.mask = z > 0
-        neg = alpha * xp.expm1(xp.minimum(z, 0))
-        self.neg, self.alpha, self.scale = neg, alpha, scale
-        out = xp.where(self.mask, z, neg)
-        return out * scale if scale != 1.0 else out
+        neg = alpha * xp.expm1(xp.minimum(z, 0))  # 0 for z > 0
+        out = xp.maximum(z, 0) + neg
+        # derivative: 1 for z > 0, ELU(z) + alpha = neg + alpha otherwise
+        d = neg + alpha
+        d += (z > 0) * (1 - alpha)
+        if scale != 1.0:
+            out *= scale
+            d *= scale
+        self.d = d
+        return out
 
     def backward(self, g):
-        d = xp.where(self.mask, 1, self.neg + self.alpha).astype(g.dtype, copy=False)
-        return g * d * self.scale if self.scale != 1.0 else g * d
+        return g * self.d
 
 
 class SELU(ELU):
@@ -191,15 +203,21 @@ class Softplus(Function):
 
     def forward(self, z, beta=1.0, threshold=20.0):
         bz = z * beta if beta != 1.0 else z
-        self.linear = bz > threshold
+        linear = bz > threshold
+        self.linear = linear if linear.any() else None
         self.bz = bz
         sp = xp.maximum(bz, 0) + xp.log1p(xp.exp(-xp.abs(bz)))
         if beta != 1.0:
-            sp = sp / beta
-        return xp.where(self.linear, z, sp)
+            sp /= beta
+        if self.linear is not None:
+            sp[linear] = z[linear]
+        return sp
 
     def backward(self, g):
-        return g * xp.where(self.linear, 1, _sigmoid(self.bz)).astype(g.dtype, copy=False)
+        s = _sigmoid(self.bz)
+        if self.linear is not None:
+            s[self.linear] = 1
+        return g * s
 
 
 class SiLU(Function):

@@ -13,6 +13,7 @@ import numpy as _np
 
 from ..autograd import Function
 from ..backend import xp
+from .activation import _sigmoid
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -277,8 +278,7 @@ class BinaryCrossEntropyWithLogits(Function):
             gs = gs * self.w
         gz = gy = None
         if self.needs_input_grad[0]:
-            e = xp.exp(-xp.abs(self.z))
-            sig_neg = xp.where(self.z >= 0, e / (1 + e), 1 / (1 + e))  # sigma(-z)
+            sig_neg = _sigmoid(-self.z)
             lw = 1 if self.lw is None else self.lw
             gz = gs * ((1 - self.y) - lw * sig_neg)
         if self.needs_input_grad[1]:
