@@ -319,3 +319,12 @@ def test_gradient_of_wrong_shape_raises():
     p.grad = g.ones(3)
     with pytest.raises(RuntimeError, match=r"shape \(2,\) has shape \(3,\)"):
         opt.step()
+
+
+def test_numpy_scalar_options_are_accepted_and_keep_float32():
+    p = g.nn.Parameter(g.ones(3))
+    opt = g.optim.Adam([p], lr=np.float64(0.1), betas=(np.float32(0.9), 0.999))
+    p.grad = g.ones(3)
+    opt.step()
+    assert p.dtype == np.float32
+    np.testing.assert_allclose(p.data, 0.9, rtol=1e-6)  # first Adam step: lr * sign(g)

@@ -40,7 +40,7 @@ class Adadelta(Optimizer):
         _check_non_negative("Adadelta", "weight_decay", group["weight_decay"])
 
     def _update_group(self, group):
-        lr, rho, eps = group["lr"], group["rho"], group["eps"]
+        lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])
         for p in group["params"]:
             g = self._grad(p, group)
             if g is None:
@@ -53,7 +53,7 @@ class Adadelta(Optimizer):
                 state["acc_delta"] = Tensor(xp.zeros_like(d))
             state["step"] += 1
             sq, acc = state["square_avg"].data, state["acc_delta"].data
-            g = self._prepare_grad(g, d, group["weight_decay"], group["maximize"])
+            g = self._prepare_grad(g, d, float(group["weight_decay"]), group["maximize"])
             w, delta = self._buffer(d, 1), self._buffer(d, 2)
             xp.multiply(g, 1 - rho, out=w)
             xp.multiply(w, g, out=w)

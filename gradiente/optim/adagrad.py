@@ -49,7 +49,7 @@ class Adagrad(Optimizer):
             _check_non_negative("Adagrad", key, group[key])
 
     def _update_group(self, group):
-        lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
+        lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
         for p in group["params"]:
             g = self._grad(p, group)
             if g is None:
@@ -61,7 +61,7 @@ class Adagrad(Optimizer):
                 state["sum"] = Tensor(xp.full_like(d, group["initial_accumulator_value"]))
             step = state["step"] = state["step"] + 1
             acc = state["sum"].data
-            g = self._prepare_grad(g, d, group["weight_decay"], group["maximize"])
+            g = self._prepare_grad(g, d, float(group["weight_decay"]), group["maximize"])
             w = self._buffer(d, 1)
             clr = lr / (1 + (step - 1) * lr_decay)
             xp.add(acc, xp.multiply(g, g, out=w), out=acc)

@@ -51,8 +51,9 @@ class Adam(Optimizer):
         group["betas"] = tuple(betas)
 
     def _update_group(self, group):
-        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        wd, amsgrad = group["weight_decay"], group["amsgrad"]
+        lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        amsgrad = group["amsgrad"]
         decoupled = group["decoupled_weight_decay"]
         for p in group["params"]:
             g = self._grad(p, group)

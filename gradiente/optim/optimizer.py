@@ -21,6 +21,7 @@ new once the state exists) every parameter of the group that has a gradient.
 """
 from collections import defaultdict
 import copy
+import numbers
 
 from ..autograd import enable_grad, no_grad
 from ..backend import xp
@@ -36,7 +37,7 @@ required = _Required()
 
 
 def _check_non_negative(owner, name, value):
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__}")
     if value < 0:
         raise ValueError(f"{owner}: invalid {name} value: {value} (expected >= 0)")
@@ -44,7 +45,7 @@ def _check_non_negative(owner, name, value):
 
 def _check_unit_interval(owner, name, value, closed=False):
     """``0 <= value < 1`` (``<= 1`` when ``closed``)."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__}")
     if not (0.0 <= value <= 1.0 if closed else 0.0 <= value < 1.0):
         bound = "[0, 1]" if closed else "[0, 1)"

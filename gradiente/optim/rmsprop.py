@@ -43,8 +43,8 @@ class RMSprop(Optimizer):
             _check_non_negative("RMSprop", "epsilon" if key == "eps" else key, group[key])
 
     def _update_group(self, group):
-        lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-        mu, centered = group["momentum"], group["centered"]
+        lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
+        mu, centered = float(group["momentum"]), group["centered"]
         for p in group["params"]:
             g = self._grad(p, group)
             if g is None:
@@ -60,7 +60,7 @@ class RMSprop(Optimizer):
                 state["grad_avg"] = Tensor(xp.zeros_like(d))
             state["step"] += 1
             sq = state["square_avg"].data
-            g = self._prepare_grad(g, d, group["weight_decay"], group["maximize"])
+            g = self._prepare_grad(g, d, float(group["weight_decay"]), group["maximize"])
             w = self._buffer(d, 1)
             xp.multiply(g, 1 - alpha, out=w)
             xp.multiply(w, g, out=w)

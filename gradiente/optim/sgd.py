@@ -46,14 +46,14 @@ class SGD(Optimizer):
             )
 
     def _update_group(self, group):
-        lr, mu, damp = group["lr"], group["momentum"], group["dampening"]
+        lr, mu, damp = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
         nesterov = group["nesterov"]
         for p in group["params"]:
             g = self._grad(p, group)
             if g is None:
                 continue
             d = p.data
-            g = self._prepare_grad(g, d, group["weight_decay"], group["maximize"])
+            g = self._prepare_grad(g, d, float(group["weight_decay"]), group["maximize"])
             w = self._buffer(d, 1)
             if mu != 0:
                 state = self.state[p]
