@@ -2,6 +2,7 @@
 from .synthetic import xor, make_moons, make_circles, make_spirals
 from .digits import load_digits
 from .readers import load_npz, load_csv, load_idx, save_idx
+from . import sequences  # noqa: F401  (adding problem, copy task, sines, digit rows, default corpus)
 
 __all__ = ["xor", "make_moons", "make_circles", "make_spirals", "load_digits",
            "load_npz", "load_csv", "load_idx", "save_idx"]
