@@ -17,7 +17,9 @@ from .creation import (  # noqa: E402
 from .ops import (  # noqa: E402
     add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, clip, maximum, minimum, where,
     sigmoid, tanh, relu, sum, mean, var, std, amax, amin, matmul, cat, concat, concatenate, stack,
-    split, chunk, logsumexp,
+    split, chunk, logsumexp, sin, cos, log1p, square, rsqrt, floor, ceil, round, trunc, sign, prod,
+    cumsum, gather, index_select, tril, triu, flip, unbind, mm, bmm, dot, outer, softmax,
+    log_softmax, sort, argsort, topk, nonzero, isclose, equal,
 )
 from .gradcheck import gradcheck, GradcheckError  # noqa: E402
 
@@ -68,6 +70,59 @@ def unsqueeze(input, dim):
 
 def squeeze(input, dim=None):
     return input.squeeze(dim)
+
+
+def norm(input, p="fro", dim=None, keepdim=False):
+    """The vector norm of ``input`` over ``dim`` (all elements by default), as ``torch.norm``."""
+    return input.norm(p, dim, keepdim)
+
+
+def FloatTensor(data):
+    """A float32 tensor (the legacy ``torch.FloatTensor(data)`` constructor)."""
+    return tensor(data, dtype=float32)
+
+
+def DoubleTensor(data):
+    return tensor(data, dtype=float64)
+
+
+def LongTensor(data):
+    return tensor(data, dtype=int64)
+
+
+def BoolTensor(data):
+    return tensor(data, dtype=bool)
+
+
+class device(str):
+    """``gradiente.device("cpu")``: gradiente computes on the CPU (NumPy)."""
+
+    def __new__(cls, name="cpu"):
+        if str(name).split(":")[0] != "cpu":
+            raise RuntimeError(f"device {name!r} is not available; gradiente computes on 'cpu'")
+        return super().__new__(cls, "cpu")
+
+    @property
+    def type(self):
+        return "cpu"
+
+
+class cuda:
+    """No CUDA device: ``gradiente.cuda.is_available()`` is False, as on a CPU-only PyTorch."""
+
+    @staticmethod
+    def is_available():
+        return False
+
+    @staticmethod
+    def device_count():
+        return 0
+
+    @staticmethod
+    def manual_seed(seed):
+        pass
+
+    manual_seed_all = manual_seed
 
 
 def is_tensor(obj):

@@ -137,7 +137,14 @@ class Function:
                 arrays.append(t)
                 needs.append(False)
         fn.needs_input_grad = tuple(needs)
-        out = fn.forward(*arrays, **params)
+        try:
+            out = fn.forward(*arrays, **params)
+        except ValueError as exc:
+            if "broadcast" not in str(exc):
+                raise
+            shapes = ", ".join(str(tuple(a.shape)) for a in arrays if hasattr(a, "shape"))
+            raise RuntimeError(f"{cls.__name__}: the shapes {shapes} cannot be broadcast together (each "
+                               "dimension must match or be 1, counting from the last)") from None
         if requires_grad:
             fn.inputs = inputs
             fn._seq = next(_sequence)

@@ -98,9 +98,16 @@ def randn(*size, dtype=None, requires_grad=False):
     return _make(xp.asarray(arr), None, requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None):
+def randint(low, high=None, size=None, dtype=None, requires_grad=False):
+    """Integers uniform in [low, high); ``randint(high, size)`` as PyTorch."""
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
+    if size is None:
+        raise TypeError("randint() missing the 'size' argument (a tuple)")
+    if high <= low:
+        raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
     arr = get_generator().integers(low, high, size=_dims((size,)) if not isinstance(size, int) else (size,))
     return _make(xp.asarray(arr, dtype=dtype or _np.int64), None, False)
 

@@ -113,6 +113,31 @@ class Tensor:
     def numel(self):
         return int(self.data.size)
 
+    nelement = numel
+
+    def is_floating_point(self):
+        return self.data.dtype.kind == "f"
+
+    def element_size(self):
+        return self.data.itemsize
+
+    # ------------------------------------------------ new tensors like this one
+    def new_tensor(self, data, dtype=None, requires_grad=False):
+        return Tensor(data, dtype=dtype or self.data.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False):
+        return Tensor(xp.zeros(_shape_args(size), dtype=dtype or self.data.dtype), requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False):
+        return Tensor(xp.ones(_shape_args(size), dtype=dtype or self.data.dtype), requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False):
+        return Tensor(xp.full(_shape_args((size,)), fill_value, dtype=dtype or self.data.dtype),
+                      requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad=False):
+        return self.new_zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
     def __len__(self):
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -237,8 +262,13 @@ class Tensor:
         from .ops.shape import Cast
         return Cast.apply(self, dtype=dtype)
 
-    def type(self, dtype):
+    def type(self, dtype=None):
+        if dtype is None:
+            return _TYPE_NAMES.get(self.data.dtype.name, f"gradiente.{self.data.dtype.name}")
         return self.to(dtype)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
 
     def float(self):
         return self.to(_np.float32)
@@ -431,11 +461,11 @@ class Tensor:
         return GetItem.apply(self, _index_arrays(index))
 
     # ------------------------------------------------------------- methods
-    def add(self, other):
-        return ops.add(self, other)
+    def add(self, other, alpha=1):
+        return ops.add(self, other if alpha == 1 else other * alpha)
 
-    def sub(self, other):
-        return ops.sub(self, other)
+    def sub(self, other, alpha=1):
+        return ops.sub(self, other if alpha == 1 else other * alpha)
 
     def mul(self, other):
         return ops.mul(self, other)
@@ -562,7 +592,100 @@ class Tensor:
         return Tensor._wrap(xp.isfinite(self.data), False, None, 0)
 
     def sign(self):
-        return Tensor._wrap(xp.sign(self.data), False, None, 0)
+        return ops.sign(self)
+
+    def floor(self):
+        return ops.floor(self)
+
+    def ceil(self):
+        return ops.ceil(self)
+
+    def round(self):
+        return ops.round(self)
+
+    def trunc(self):
+        return ops.trunc(self)
+
+    def sin(self):
+        return ops.sin(self)
+
+    def cos(self):
+        return ops.cos(self)
+
+    def log1p(self):
+        return ops.log1p(self)
+
+    def square(self):
+        return ops.square(self)
+
+    def rsqrt(self):
+        return ops.rsqrt(self)
+
+    def clamp_min(self, min):
+        return ops.clamp(self, min=min)
+
+    def clamp_max(self, max):
+        return ops.clamp(self, max=max)
+
+    def prod(self, dim=None, keepdim=False):
+        return ops.prod(self, dim, keepdim)
+
+    def cumsum(self, dim):
+        return ops.cumsum(self, dim)
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        return ops.vector_norm(self, p, dim, keepdim)
+
+    def gather(self, dim, index):
+        return ops.gather(self, dim, index)
+
+    def index_select(self, dim, index):
+        return ops.index_select(self, dim, index)
+
+    def tril(self, diagonal=0):
+        return ops.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return ops.triu(self, diagonal)
+
+    def flip(self, *dims):
+        return ops.flip(self, _shape_args(dims))
+
+    def unbind(self, dim=0):
+        return ops.unbind(self, dim)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return ops.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return ops.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return ops.topk(self, k, dim, largest, sorted)
+
+    def nonzero(self, as_tuple=False):
+        return ops.nonzero(self, as_tuple)
+
+    def mm(self, other):
+        return ops.mm(self, other)
+
+    def bmm(self, other):
+        return ops.bmm(self, other)
+
+    def dot(self, other):
+        return ops.dot(self, other)
+
+    def outer(self, other):
+        return ops.outer(self, other)
+
+    def equal(self, other):
+        return ops.equal(self, other)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return ops.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return bool(ops.isclose(self, other, rtol, atol, equal_nan).data.all())
 
     def masked_fill(self, mask, value):
         mask = mask.data if isinstance(mask, Tensor) else xp.asarray(mask)
@@ -668,6 +791,11 @@ class Tensor:
 
     def chunk(self, chunks, dim=0):
         return ops.chunk(self, chunks, dim)
+
+
+_TYPE_NAMES = {"float32": "gradiente.FloatTensor", "float64": "gradiente.DoubleTensor",
+               "float16": "gradiente.HalfTensor", "int64": "gradiente.LongTensor",
+               "int32": "gradiente.IntTensor", "bool": "gradiente.BoolTensor", "uint8": "gradiente.ByteTensor"}
 
 
 class _RemovableHandle:

@@ -19,6 +19,8 @@ Case = namedtuple("Case", "name fn shapes domains rtol atol differentiable")
 MASK = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
 IDX_REPEAT = np.array([0, 2, 0, 0])
 ROWS, COLS = np.array([0, 2, 2]), np.array([1, 1, 3])
+GATHER_IDX = np.array([[0, 0, 3], [2, 1, 1], [3, 3, 3]])
+ZERO_AT_1 = np.array([[1.0, 0.0, 1.0], [1.0, 1.0, 1.0]])
 
 
 def case(name, fn, *shapes, domains=None, rtol=1e-5, atol=1e-5, differentiable=True):
@@ -159,6 +161,49 @@ CASES = [
     case("chunk_fn", lambda m, a: m.chunk(a, 2), (4, 3)),
     case("pad_last", lambda m, a: _F(m).pad(a, (1, 2)), (2, 3)),
     case("pad_two_dims", lambda m, a: _F(m).pad(a, (0, 1, 2, 0), value=0.5), (2, 3, 4)),
+    # ---- more of torch's namespace
+    case("sin", lambda m, a: m.sin(a), (3, 4)),
+    case("cos", lambda m, a: a.cos(), (3, 4)),
+    case("log1p", lambda m, a: m.log1p(a), (3, 4), domains=("pos",)),
+    case("square", lambda m, a: a.square(), (3, 4)),
+    case("rsqrt", lambda m, a: m.rsqrt(a), (3, 4), domains=("pos",)),
+    case("floor_ceil_round_sign", lambda m, a: (m.floor(a * 3), a.ceil(), (a * 3 + 0.25).round(), m.sign(a), a.trunc()),
+         (3, 4), domains=("nonzero",)),
+    case("clamp_min_max", lambda m, a: (a.clamp_min(0.1), a.clamp_max(-0.1)), (3, 4)),
+    case("add_alpha", lambda m, a, b: a.add(b, alpha=2.5) + a.sub(b, alpha=0.5), (2, 3), (3,)),
+    case("prod_all", lambda m, a: a.prod(), (2, 3), domains=("pos",)),
+    case("prod_dim", lambda m, a: m.prod(a, 1, keepdim=True), (3, 4)),
+    case("prod_with_zero", lambda m, a: (a * m.tensor(ZERO_AT_1, dtype=a.dtype)).prod(dim=-1), (2, 3)),
+    case("cumsum", lambda m, a: a.cumsum(1), (3, 4)),
+    case("cumsum_neg", lambda m, a: m.cumsum(a, dim=-3), (2, 3, 2)),
+    case("norm_all", lambda m, a: a.norm(), (3, 4)),
+    case("norm_dim", lambda m, a: m.norm(a, dim=1, keepdim=True), (3, 4)),
+    case("norm_p1_pinf", lambda m, a: (a.norm(p=1, dim=0), a.norm(p=float("inf"))), (3, 4), domains=("nonzero",)),
+    case("norm_p3", lambda m, a: m.norm(a, p=3, dim=-1), (3, 4), domains=("nonzero",)),
+    case("gather", lambda m, a: a.gather(1, m.tensor(GATHER_IDX)), (3, 4)),
+    case("gather_fn", lambda m, a: m.gather(a, 0, m.tensor(GATHER_IDX[:, :2] % 3)), (3, 4)),
+    case("index_select", lambda m, a: a.index_select(1, m.tensor(IDX_REPEAT)), (2, 4)),
+    case("index_select_fn", lambda m, a: m.index_select(a, -2, m.tensor([2, 0])), (2, 3, 2)),
+    case("tril", lambda m, a: m.tril(a), (3, 4)),
+    case("triu_diag", lambda m, a: a.triu(diagonal=1), (2, 4, 4)),
+    case("tril_neg", lambda m, a: m.tril(a, -1), (4, 3)),
+    case("flip", lambda m, a: m.flip(a, [0, 2]), (2, 3, 4)),
+    case("flip_method", lambda m, a: a.flip(-1), (3, 4)),
+    case("unbind", lambda m, a: a.unbind(1), (2, 3)),
+    case("unbind_fn", lambda m, a: m.unbind(a), (3, 2)),
+    case("mm", lambda m, a, b: m.mm(a, b), (2, 3), (3, 4)),
+    case("bmm", lambda m, a, b: a.bmm(b), (2, 2, 3), (2, 3, 4)),
+    case("dot", lambda m, a, b: m.dot(a, b), (5,), (5,)),
+    case("outer", lambda m, a, b: m.outer(a, b), (3,), (4,)),
+    case("softmax", lambda m, a: m.softmax(a, dim=1), (3, 4)),
+    case("log_softmax", lambda m, a: m.log_softmax(a, dim=-1), (3, 4)),
+    case("softmax_method", lambda m, a: a.softmax(0), (3, 4)),
+    case("sort", lambda m, a: m.sort(a, dim=1), (3, 5)),
+    case("sort_desc", lambda m, a: a.sort(dim=0, descending=True), (4, 3)),
+    case("argsort", lambda m, a: (a.argsort(dim=-1), m.argsort(a, dim=0, descending=True)), (3, 4),
+         differentiable=False),
+    case("topk", lambda m, a: m.topk(a, 2), (3, 5)),
+    case("topk_smallest", lambda m, a: a.topk(3, dim=0, largest=False), (4, 3)),
     # ---- compositions that use the same tensor several times
     case("reuse_nonleaf", lambda m, a: (lambda h: h * h + h.sum())(a.exp()), (3,)),
     case("softmax_by_hand", lambda m, a: (a - a.amax(dim=1, keepdim=True)).exp() /

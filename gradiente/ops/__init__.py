@@ -69,7 +69,10 @@ def minimum(a, b):
     return _ew.Minimum.apply(*as_tensor_like(a, b))
 
 
-def where(condition, a, b):
+def where(condition, a=None, b=None):
+    """``where(c, a, b)``: a where c holds, else b; ``where(c)`` alone is ``nonzero(c, as_tuple=True)``."""
+    if a is None and b is None:
+        return nonzero(condition, as_tuple=True)
     cond = condition.data if isinstance(condition, Tensor) else xp.asarray(condition)
     if cond.dtype != bool:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
@@ -206,6 +209,223 @@ def pad(a, pad, mode="constant", value=0.0):
     for i in range(len(pad) // 2):
         widths[a.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
     return _sh.Pad.apply(a, widths=tuple(widths), value=value)
+
+
+# ------------------------------------------------------------------ more of torch's namespace
+def sin(a):
+    return _ew.Sin.apply(_t(a))
+
+
+def cos(a):
+    return _ew.Cos.apply(_t(a))
+
+
+def log1p(a):
+    return _ew.Log1p.apply(_t(a))
+
+
+def square(a):
+    return pow(a, 2)
+
+
+def rsqrt(a):
+    return pow(a, -0.5)
+
+
+def _rounding(a, ufunc):
+    a = _t(a)
+    if a.data.dtype.kind not in "fc":
+        return Tensor._wrap(ufunc(a.data), False, None, 0)
+    return _ew.Rounding.apply(a, ufunc=ufunc)
+
+
+def floor(a):
+    return _rounding(a, xp.floor)
+
+
+def ceil(a):
+    return _rounding(a, xp.ceil)
+
+
+def round(a):
+    """Round half to even, as ``torch.round``."""
+    return _rounding(a, xp.round)
+
+
+def trunc(a):
+    return _rounding(a, xp.trunc)
+
+
+def sign(a):
+    return _rounding(a, xp.sign)
+
+
+def prod(a, dim=None, keepdim=False):
+    a = _t(a)
+    if dim is not None:
+        _red._normalize_axes(dim, a.ndim)
+    return _red.Prod.apply(a, dim=dim, keepdim=keepdim)
+
+
+def cumsum(a, dim):
+    a = _t(a)
+    return _red.CumSum.apply(a, dim=_red._normalize_axes(dim, a.ndim)[0])
+
+
+def vector_norm(a, p="fro", dim=None, keepdim=False):
+    """Vector norm over ``dim`` (all elements by default): p = 2 ('fro'), 1, inf, or any p > 0."""
+    a = _t(a)
+    if p in ("fro", 2, 2.0):
+        return _red.Norm2.apply(a, dim=dim, keepdim=keepdim)
+    if p in (1, 1.0):
+        return abs(a).sum(dim=dim, keepdim=keepdim)
+    if p == float("inf"):
+        return abs(a).amax(dim=dim, keepdim=keepdim)
+    if isinstance(p, (int, float)) and p > 0:
+        return (abs(a) ** p).sum(dim=dim, keepdim=keepdim) ** (1.0 / p)
+    raise ValueError(f"norm: unsupported p={p!r}; expected 'fro', 1, 2, inf or a positive number")
+
+
+def _index_array(index, name):
+    idx = index.data if isinstance(index, Tensor) else xp.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{name}: index must be an integer tensor, got dtype {idx.dtype}")
+    return idx
+
+
+def gather(input, dim, index):
+    """``out[i][j] = input[i][index[i][j]]`` for ``dim=1`` (``torch.gather``)."""
+    input = _t(input)
+    idx = _index_array(index, "gather")
+    d = _red._normalize_axes(dim, input.ndim)[0]
+    if idx.ndim != input.ndim:
+        raise RuntimeError(f"gather: index has {idx.ndim} dims but input has {input.ndim} (shape {tuple(input.shape)})")
+    if any(n > input.shape[i] for i, n in enumerate(idx.shape) if i != d):
+        raise RuntimeError(f"gather: index shape {tuple(idx.shape)} is larger than input shape "
+                           f"{tuple(input.shape)} outside dimension {d}")
+    if idx.size and (idx.min() < 0 or idx.max() >= input.shape[d]):
+        raise IndexError(f"gather: index out of range for dimension {d} of size {input.shape[d]}")
+    return _sh.Gather.apply(input, idx, dim=d)
+
+
+def index_select(input, dim, index):
+    input = _t(input)
+    idx = _index_array(index, "index_select")
+    if idx.ndim != 1:
+        raise IndexError(f"index_select: index must be 1-D, got shape {tuple(idx.shape)}")
+    d = _red._normalize_axes(dim, input.ndim)[0]
+    return input[(slice(None),) * d + (Tensor._wrap(idx, False, None, 0),)]
+
+
+def tril(a, diagonal=0):
+    a = _t(a)
+    if a.ndim < 2:
+        raise RuntimeError(f"tril: input must have at least 2 dims, got shape {tuple(a.shape)}")
+    return _sh.Triangle.apply(a, diagonal=diagonal, upper=False)
+
+
+def triu(a, diagonal=0):
+    a = _t(a)
+    if a.ndim < 2:
+        raise RuntimeError(f"triu: input must have at least 2 dims, got shape {tuple(a.shape)}")
+    return _sh.Triangle.apply(a, diagonal=diagonal, upper=True)
+
+
+def flip(a, dims):
+    a = _t(a)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    return _sh.Flip.apply(a, dims=_red._normalize_axes(dims, a.ndim))
+
+
+def unbind(a, dim=0):
+    a = _t(a)
+    d = _red._normalize_axes(dim, a.ndim)[0]
+    return tuple(a[(slice(None),) * d + (i,)] for i in range(a.shape[d]))
+
+
+def mm(a, b):
+    a, b = _t(a), _t(b)
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"mm: expected 2-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    a, b = _t(a), _t(b)
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"bmm: expected 3-D tensors with the same batch size, got shapes "
+                           f"{tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul(a, b)
+
+
+def dot(a, b):
+    a, b = _t(a), _t(b)
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"dot: expected 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul(a, b)
+
+
+def outer(a, b):
+    a, b = _t(a), _t(b)
+    return a.reshape(-1, 1) * b.reshape(1, -1)
+
+
+def softmax(a, dim):
+    from .activation import softmax as _softmax
+    return _softmax(_t(a), dim=dim)
+
+
+def log_softmax(a, dim):
+    from .activation import log_softmax as _log_softmax
+    return _log_softmax(_t(a), dim=dim)
+
+
+def sort(a, dim=-1, descending=False, stable=False):
+    """``(values, indices)``; the values are differentiable (gathered at the indices)."""
+    a = _t(a)
+    if a.ndim == 0:
+        return _sh_returns(a, Tensor._wrap(xp.zeros((), dtype=xp.int64), False, None, 0))
+    d = _red._normalize_axes(dim, a.ndim)[0]
+    idx = xp.argsort(-a.data if descending else a.data, axis=d, kind="stable")
+    return _sh_returns(_sh.Gather.apply(a, idx, dim=d), Tensor._wrap(idx, False, None, 0))
+
+
+def argsort(a, dim=-1, descending=False, stable=False):
+    return sort(a, dim, descending, stable)[1]
+
+
+def topk(a, k, dim=-1, largest=True, sorted=True):
+    a = _t(a)
+    d = _red._normalize_axes(dim, a.ndim)[0]
+    if not 0 <= k <= a.shape[d]:
+        raise RuntimeError(f"topk: k={k} is out of range for dimension {d} of size {a.shape[d]}")
+    values, idx = sort(a, d, descending=largest)
+    sl = (slice(None),) * d + (slice(0, k),)
+    return _sh_returns(values[sl], idx[sl])
+
+
+def _sh_returns(values, indices):
+    from ..tensor import ReturnTypes
+    return ReturnTypes(values, indices)
+
+
+def nonzero(a, as_tuple=False):
+    data = _t(a).data
+    idx = xp.nonzero(data)
+    if as_tuple:
+        return tuple(Tensor._wrap(i, False, None, 0) for i in idx)
+    return Tensor._wrap(xp.stack(idx, axis=1) if idx else xp.zeros((1, 0), dtype=xp.int64), False, None, 0)
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    a, b = _t(a), _t(b)
+    return Tensor._wrap(xp.isclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan), False, None, 0)
+
+
+def equal(a, b):
+    """True when both have the same shape and elements."""
+    a, b = _t(a), _t(b)
+    return a.shape == b.shape and bool((a.data == b.data).all())
 
 
 import builtins as _builtins  # noqa: E402

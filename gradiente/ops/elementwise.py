@@ -200,3 +200,47 @@ class Where(Function):
         ga = unbroadcast(xp.where(self.cond, g, zero), self.a_shape) if na else None
         gb = unbroadcast(xp.where(self.cond, zero, g), self.b_shape) if nb else None
         return None, ga, gb
+
+
+class Sin(Function):
+    """d sin(a) / da = cos(a) (the sinusoidal position codes of seed 002 use it)."""
+
+    def forward(self, a):
+        self.a = a
+        return xp.sin(a)
+
+    def backward(self, g):
+        return g * xp.cos(self.a)
+
+
+class Cos(Function):
+    """d cos(a) / da = -sin(a)."""
+
+    def forward(self, a):
+        self.a = a
+        return xp.cos(a)
+
+    def backward(self, g):
+        return -g * xp.sin(self.a)
+
+
+class Log1p(Function):
+    """log(1 + a), accurate for small a;  d/da = 1 / (1 + a)."""
+
+    def forward(self, a):
+        self.a = a
+        return xp.log1p(a)
+
+    def backward(self, g):
+        return g / (1 + self.a)
+
+
+class Rounding(Function):
+    """floor, ceil, round, trunc, sign: piecewise constant, so the gradient is 0 (as PyTorch)."""
+
+    def forward(self, a, ufunc):
+        self.shape = a.shape
+        return ufunc(a)
+
+    def backward(self, g):
+        return xp.zeros(self.shape, dtype=g.dtype)

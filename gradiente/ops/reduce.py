@@ -146,3 +146,57 @@ class MaxDim(Function):
         grad = xp.zeros(self.shape, dtype=g.dtype)
         xp.put_along_axis(grad, self.index, g, axis=self.dim)
         return grad, None
+
+
+class Prod(Function):
+    """prod(a) along axes;  d/da_i = product of the other elements (exact with zeros: no division)."""
+
+    def forward(self, a, dim=None, keepdim=False):
+        self.a, self.dim, self.keepdim = a, dim, keepdim
+        return a.prod(axis=dim, keepdims=keepdim) if dim is not None else a.prod()
+
+    def backward(self, g):
+        a = self.a
+        if self.dim is None:
+            flat = a.reshape(-1)
+            others = _prod_of_others(flat, 0).reshape(a.shape)
+            return g * others
+        d = self.dim % a.ndim
+        if not self.keepdim:
+            g = xp.expand_dims(g, d)
+        return g * _prod_of_others(a, d)
+
+
+def _prod_of_others(a, axis):
+    """For each element, the product of the others along ``axis``: exclusive cumulative products."""
+    n = a.shape[axis]
+    ones = xp.ones_like(xp.take(a, [0], axis=axis)) if n else a
+    before = xp.concatenate([ones, xp.cumprod(xp.take(a, range(n - 1), axis=axis), axis=axis)], axis=axis)
+    rev = xp.flip(a, axis)
+    after = xp.concatenate([ones, xp.cumprod(xp.take(rev, range(n - 1), axis=axis), axis=axis)], axis=axis)
+    return before * xp.flip(after, axis)
+
+
+class CumSum(Function):
+    """Running sum along ``dim``;  its backward is the running sum of the gradient from the end."""
+
+    def forward(self, a, dim):
+        self.dim = dim
+        return xp.cumsum(a, axis=dim)
+
+    def backward(self, g):
+        return xp.flip(xp.cumsum(xp.flip(g, self.dim), axis=self.dim), self.dim)
+
+
+class Norm2(Function):
+    """||a||_2 = sqrt(sum a^2) along axes;  d/da = a / ||a|| (0 where the norm is 0, as PyTorch)."""
+
+    def forward(self, a, dim=None, keepdim=False):
+        self.a, self.axes, self.keepdim = a, _normalize_axes(dim, a.ndim), keepdim
+        self.out = xp.sqrt((a * a).sum(axis=self.axes, keepdims=True))
+        return self.out if keepdim else self.out.reshape([n for i, n in enumerate(a.shape) if i not in self.axes])
+
+    def backward(self, g):
+        g = _expand_back(g, self.a.shape, self.axes, self.keepdim)
+        safe = xp.where(self.out == 0, 1, self.out).astype(self.out.dtype, copy=False)
+        return g * self.a / safe

@@ -39,19 +39,73 @@ def _is_basic_index(index):
 
 
 class GetItem(Function):
-    """Basic and integer-array indexing; repeated indices accumulate their gradients."""
+    """Basic and advanced indexing; repeated indices accumulate their gradients.
+
+    Basic indices (ints, slices, None, ...) select a view, so the gradient is
+    written back into the same view. Advanced indices (integer arrays, bool
+    masks) may repeat elements: their gradient is summed per source element
+    with one ``bincount`` over flat positions (much faster than ``np.add.at``).
+    """
 
     def forward(self, a, index):
-        self.shape, self.dtype, self.index = a.shape, a.dtype, index
+        self.shape, self.index = a.shape, index
         return a[index]
 
     def backward(self, g):
-        grad = xp.zeros(self.shape, dtype=g.dtype)
         if _is_basic_index(self.index):
+            grad = xp.zeros(self.shape, dtype=g.dtype)
             grad[self.index] = g
-        else:
-            xp.add.at(grad, self.index, g)
-        return grad
+            return grad
+        size = 1
+        for n in self.shape:
+            size *= n
+        positions = xp.arange(size).reshape(self.shape)[self.index]
+        grad = xp.bincount(positions.reshape(-1), weights=g.reshape(-1), minlength=size)
+        return grad.astype(g.dtype, copy=False).reshape(self.shape)
+
+
+class Gather(Function):
+    """out[i][j] = a[i][index[i][j]] along ``dim`` (``torch.gather``); the gradient is scattered back, summed.
+
+    As in PyTorch, ``index`` may be smaller than ``a`` in the other dims: only that leading block is read.
+    """
+
+    def forward(self, a, index, dim):
+        self.shape, self.index, self.dim = a.shape, index, dim
+        self.block = tuple(slice(None) if i == dim else slice(0, n) for i, n in enumerate(index.shape))
+        return xp.take_along_axis(a[self.block], index, axis=dim)
+
+    def backward(self, g):
+        size = 1
+        for n in self.shape:
+            size *= n
+        flat = xp.arange(size).reshape(self.shape)[self.block]
+        positions = xp.take_along_axis(flat, self.index, axis=self.dim)
+        grad = xp.bincount(positions.reshape(-1), weights=g.reshape(-1), minlength=size)
+        return grad.astype(g.dtype, copy=False).reshape(self.shape), None
+
+
+class Triangle(Function):
+    """tril / triu: keep the lower (upper) triangle of the last two dims; the gradient is masked alike."""
+
+    def forward(self, a, diagonal=0, upper=False):
+        n, m = a.shape[-2:]
+        self.mask = (xp.triu if upper else xp.tril)(xp.ones((n, m), dtype=bool), diagonal)
+        return xp.where(self.mask, a, xp.zeros((), dtype=a.dtype))
+
+    def backward(self, g):
+        return xp.where(self.mask, g, xp.zeros((), dtype=g.dtype))
+
+
+class Flip(Function):
+    """Reverse the order along ``dims``; the gradient is reversed back."""
+
+    def forward(self, a, dims):
+        self.dims = dims
+        return xp.flip(a, dims).copy()
+
+    def backward(self, g):
+        return xp.flip(g, self.dims)
 
 
 class Cat(Function):
