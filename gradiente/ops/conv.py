@@ -92,7 +92,9 @@ def _pad(x, padding):
     """Zero padding of the spatial dims; ``padding`` lists (before, after) per spatial dim."""
     if not any(b or a for b, a in padding):
         return x
-    return xp.pad(x, ((0, 0), (0, 0)) + tuple(padding))
+    out = xp.zeros(tuple(x.shape[:2]) + tuple(n + b + a for n, (b, a) in zip(x.shape[2:], padding)), dtype=x.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(b, b + n) for n, (b, _) in zip(x.shape[2:], padding))] = x
+    return out  # (zeros + one slice copy is several times faster than np.pad on small arrays)
 
 
 def _unpad(g, padding, spatial):

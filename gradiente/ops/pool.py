@@ -34,8 +34,10 @@ def _geometry(spatial, kernel, stride, padding, dilation, ceil_mode):
 def _pad_spatial(x, padding, extra, value):
     if not any(padding) and not any(extra):
         return x
-    widths = ((0, 0), (0, 0)) + tuple((p, p + e) for p, e in zip(padding, extra))
-    return xp.pad(x, widths, constant_values=value)
+    shape = tuple(x.shape[:2]) + tuple(n + 2 * p + e for n, p, e in zip(x.shape[2:], padding, extra))
+    out = xp.full(shape, value, dtype=x.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(p, p + n) for n, p in zip(x.shape[2:], padding))] = x
+    return out
 
 
 def _crop(gpad, padding, spatial):
