@@ -128,12 +128,19 @@ class Optimizer:
                 )
             if p.data.dtype.kind not in "fc":
                 raise TypeError(f"{name}: parameter {i} has dtype {p.data.dtype}; only floating point tensors can be optimized")
-        ids = [id(p) for p in params]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"{name}: a parameter appears more than once in the same parameter group")
-        existing = {id(p) for g in self.param_groups for p in g["params"]}
-        if existing.intersection(ids):
-            raise ValueError(f"{name}: some parameters appear in more than one parameter group")
+        seen = {}
+        for i, p in enumerate(params):
+            if id(p) in seen:
+                raise ValueError(
+                    f"{name}: a parameter appears more than once in the same parameter group "
+                    f"(positions {seen[id(p)]} and {i}, shape {tuple(p.shape)}); it would be updated twice"
+                )
+            seen[id(p)] = i
+        for j, other in enumerate(self.param_groups):
+            if any(id(p) in seen for p in other["params"]):
+                raise ValueError(
+                    f"{name}: some parameters appear in more than one parameter group (already in group {j})"
+                )
         group["params"] = params
         if names is not None:
             group["param_names"] = names
