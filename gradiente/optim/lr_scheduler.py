@@ -316,7 +316,9 @@ class SequentialLR(LRScheduler):
             raise ValueError("SequentialLR: expects at least one scheduler, got none")
         for i, s in enumerate(schedulers):
             if isinstance(s, ReduceLROnPlateau):
-                raise ValueError(f"SequentialLR: ReduceLROnPlateau (index {i}) cannot be sequenced: its step needs a metric")
+                raise ValueError(
+                    f"SequentialLR: ReduceLROnPlateau (index {i}) cannot be sequenced: its step needs a metric"
+                )
             if getattr(s, "optimizer", None) is not optimizer:
                 raise ValueError(f"SequentialLR: scheduler {i} ({type(s).__name__}) belongs to another optimizer")
         if len(milestones) != len(schedulers) - 1:
@@ -414,7 +416,8 @@ class ReduceLROnPlateau(LRScheduler):
             current = float(metrics)
         except (TypeError, ValueError):
             raise TypeError(
-                f"ReduceLROnPlateau.step: metrics must be a number or a one-element tensor, got {type(metrics).__name__}"
+                "ReduceLROnPlateau.step: metrics must be a number or a one-element tensor, "
+                f"got {type(metrics).__name__}"
             ) from None
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self.is_better(current, self.best):

@@ -127,7 +127,9 @@ class Optimizer:
                     f"by {p.grad_fn.name}); optimize the leaf tensors it came from"
                 )
             if p.data.dtype.kind not in "fc":
-                raise TypeError(f"{name}: parameter {i} has dtype {p.data.dtype}; only floating point tensors can be optimized")
+                raise TypeError(
+                    f"{name}: parameter {i} has dtype {p.data.dtype}; only floating point tensors can be optimized"
+                )
         seen = {}
         for i, p in enumerate(params):
             if id(p) in seen:
@@ -235,7 +237,7 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Load a :meth:`state_dict`: group options and per-parameter buffers (copied, cast to the parameter's dtype)."""
+        """Load a :meth:`state_dict`: group options and per-parameter buffers (copied, cast to each parameter's dtype)."""
         name = type(self).__name__
         if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
             raise ValueError(f"{name}.load_state_dict: expected a dict with keys 'state' and 'param_groups'")
