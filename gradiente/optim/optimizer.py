@@ -237,7 +237,7 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Load a :meth:`state_dict`: group options and per-parameter buffers (copied, cast to each parameter's dtype)."""
+        """Load a :meth:`state_dict`: group options and per-parameter buffers (copied, cast to parameter dtype)."""
         name = type(self).__name__
         if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
             raise ValueError(f"{name}.load_state_dict: expected a dict with keys 'state' and 'param_groups'")
