@@ -191,7 +191,7 @@ class BertModel(Module):
             self.pooler = BertPooler(c)
 
     def forward(self, input_ids, attention_mask=None, token_type_ids=None, output_attentions=False):
-        ids = input_ids if isinstance(input_ids, Tensor) else _tensor(xp.asarray(input_ids, dtype=xp.int64))
+        ids = input_ids if isinstance(input_ids, Tensor) else _tensor(xp.asarray(input_ids))
         if ids.ndim != 2:
             raise ValueError(f"BertModel: expected input_ids of shape (N, L), got {tuple(ids.shape)}")
         if ids.data.dtype.kind not in "iu":
