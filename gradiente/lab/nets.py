@@ -6,7 +6,7 @@ normalisation (BatchNorm1d / LayerNorm, seed 002 §2.6), dropout (seed 002
 §2.7: a = f(z) + a_prev). With ``record=True`` it keeps every hidden
 activation of the last forward pass, for per-layer statistics.
 """
-from .. import nn, ops
+from .. import nn
 from ..nn.module import Module
 
 #: lower-case names -> class names in gradiente.nn
@@ -14,31 +14,11 @@ ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "selu": "SE
                "elu": "ELU", "leaky_relu": "LeakyReLU", "identity": "Identity", "softplus": "Softplus"}
 
 
-class _Op(Module):
-    """Wraps an elementwise op of ``gradiente.ops`` as a layer (used only when nn lacks the class)."""
-
-    def __init__(self, fn, name):
-        super().__init__()
-        self.fn, self.name = fn, name
-
-    def forward(self, x):
-        return self.fn(x)
-
-    def extra_repr(self):
-        return self.name
-
-
 def activation(name):
     """A new activation layer from its lower-case name (``"relu"``, ``"selu"``, ...)."""
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; expected one of {sorted(ACTIVATIONS)}")
-    cls = getattr(nn, ACTIVATIONS[name], None)
-    if cls is not None:
-        return cls()
-    fn = getattr(ops, name, None)
-    if fn is None:
-        raise ImportError(f"gradiente.nn has no {ACTIVATIONS[name]} layer")
-    return _Op(fn, name)
+    return getattr(nn, ACTIVATIONS[name])()
 
 
 def norm_layer(kind, width):

@@ -20,7 +20,9 @@ import numpy as np
 
 def count_parameters(model, trainable_only=False):
     """Number of scalar parameters of ``model`` (only those with requires_grad if asked)."""
-    return int(sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only))
+    from ..train.transfer import count_parameters as _count
+
+    return int(_count(model, trainable_only))
 
 
 # ------------------------------------------------------------------ FLOPs
@@ -353,36 +355,7 @@ def train(model, optimizer, loss_fn, X, y, epochs, batch_size=64, X_val=None, y_
 
 
 def cross_entropy(logits, target):
-    """Mean softmax cross-entropy (seed 002 §3.2): ``nn.functional.cross_entropy`` when the library has it.
-
-    Until then it is written with the engine's primitives, log p = z - logsumexp(z).
-    """
+    """Mean softmax cross-entropy (seed 002 §3.2), ``nn.functional.cross_entropy``."""
     from ..nn import functional as F
 
-    fn = getattr(F, "cross_entropy", None)
-    if fn is not None:
-        return fn(logits, target)
-    from ..creation import arange
-
-    logp = logits - logits.logsumexp(1, keepdim=True)
-    return -(logp[arange(len(target)), target]).mean()
-
-
-def log_softmax(z, dim=-1):
-    """log softmax(z) along ``dim`` (seed 002 §2.4), via logsumexp when functional lacks it."""
-    from ..nn import functional as F
-
-    fn = getattr(F, "log_softmax", None)
-    if fn is not None:
-        return fn(z, dim=dim)
-    return z - z.logsumexp(dim, keepdim=True)
-
-
-def soft_cross_entropy(logits, soft_targets, temperature=1.0):
-    """Cross-entropy of softened student logits against a teacher's soft targets, times T^2 (seed 002 §3.12).
-
-    Its gradient equals that of KL(teacher || student) at temperature T, the
-    distillation loss of Hinton et al.; the T^2 keeps gradient scales comparable.
-    """
-    logp = log_softmax(logits * (1.0 / temperature), dim=1)
-    return -(logp * soft_targets).sum(1).mean() * (temperature ** 2)
+    return F.cross_entropy(logits, target)

@@ -1,5 +1,4 @@
 """Initialisation in a deep net: zeros, small random, Xavier, Kaiming; activation statistics by layer (seed 002 §3.9)."""
-import math
 
 import numpy as np
 

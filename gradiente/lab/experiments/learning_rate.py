@@ -11,23 +11,6 @@ from gradiente.lab.utils import count_flops, count_parameters, cross_entropy, lo
 SETTINGS = {"too small": 1e-4, "good": 0.1, "too large": 8.0, "good + cosine schedule": 0.3}
 
 
-class _Cosine:
-    """Cosine annealing of every group's lr over ``t_max`` epochs (seed 002 §3.8)."""
-
-    def __init__(self, optimizer, t_max):
-        sched = getattr(getattr(g.optim, "lr_scheduler", None), "CosineAnnealingLR", None)
-        self.impl = sched(optimizer, T_max=t_max) if sched is not None else None
-        self.opt, self.t_max, self.t = optimizer, t_max, 0
-        self.base = [grp["lr"] for grp in optimizer.param_groups]
-
-    def step(self):
-        if self.impl is not None:
-            return self.impl.step()
-        self.t += 1
-        for grp, base in zip(self.opt.param_groups, self.base):
-            grp["lr"] = 0.5 * base * (1 + math.cos(math.pi * min(self.t, self.t_max) / self.t_max))
-
-
 @register
 class LearningRateExperiment(Experiment):
     name = "learning_rate"
@@ -48,7 +31,7 @@ class LearningRateExperiment(Experiment):
         Xtr, ytr, Xv, yv = load_digits_data()
         model = MLP(64, [64, 64], 10, act="relu")
         opt = g.optim.SGD(model.parameters(), lr=config["lr"], momentum=0.9)
-        sched = _Cosine(opt, config["epochs"]) if "schedule" in config["setting"] else None
+        sched = g.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config["epochs"]) if "schedule" in config["setting"] else None
         with g.no_grad():
             init_loss = float(cross_entropy(model(g.tensor(Xtr)), g.tensor(ytr)).item())
         out = train(model, opt, cross_entropy, Xtr, ytr, config["epochs"], 32, Xv, yv, recorder=recorder,
