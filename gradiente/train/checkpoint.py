@@ -13,6 +13,11 @@ One ``.safetensors`` file, written atomically, holds
 
 Loading parses JSON and raw little-endian bytes only: no code from the file runs.
 Other safetensors readers see the model weights under ``model.*``.
+
+A ``DataLoader`` that shuffles with gradiente's generator (the default)
+resumes its order from the saved random state. One built with its own
+``generator`` does not: store ``loader.generator.bit_generator.state`` in
+``extra`` and put it back after loading.
 """
 import json
 import math
