@@ -121,10 +121,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--torch-threads", type=int, default=None,
+                        help="torch.set_num_threads (default: PyTorch's own choice)")
     args = parser.parse_args()
     try:
         import torch
-        torch.set_num_threads(2)
+        if args.torch_threads:
+            torch.set_num_threads(args.torch_threads)
     except ImportError:
         torch = None
     print(f"optimizer step on the 784-256-128-10 MLP ({sum(int(np.prod(s)) for s in SHAPES):,} parameters), "
@@ -140,9 +143,15 @@ def main():
             print(f"{label:58s} {times[0] * 1e6:10.1f} {times[1] * 1e6:10.1f} {times[0] / times[1]:7.2f}")
         else:
             print(f"{label:58s} {times[0] * 1e6:10.1f}")
+    if torch is not None:
+        ours, fused = _median_interleaved([_gradiente_step("Adam", dict(lr=1e-3)),
+                                           _torch_step(torch, "Adam", dict(lr=1e-3, fused=True))],
+                                          args.steps, args.rounds)
+        print(f"\nAdam: gradiente {ours * 1e6:.1f} us, PyTorch fused CPU kernel {fused * 1e6:.1f} us "
+              f"(ratio {ours / fused:.2f})")
     ours, floor = _median_interleaved([_gradiente_step("Adam", dict(lr=1e-3)), _numpy_adam_step()],
                                       args.steps, args.rounds)
-    print(f"\nAdam: gradiente {ours * 1e6:.1f} us, hand-written NumPy {floor * 1e6:.1f} us "
+    print(f"Adam: gradiente {ours * 1e6:.1f} us, hand-written NumPy {floor * 1e6:.1f} us "
           f"(ratio {ours / floor:.2f})")
     try:
         train = _training_step()
