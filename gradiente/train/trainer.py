@@ -48,7 +48,8 @@ class Trainer:
         loss_fn: ``loss_fn(output, target)`` returning a scalar tensor (e.g. ``nn.CrossEntropyLoss()``).
         metrics: names (``"accuracy"``, ``"precision"``, ``"recall"``, ``"f1"``; the last three macro
             averaged), :class:`~gradiente.train.metrics.Metric` objects or functions ``fn(output, target)``;
-            ``()`` for none (regression).
+            ``()`` for none (regression). Binary scores are thresholded at 0.5 (probabilities); for a
+            single logit use ``metrics.AccuracyMetric(threshold=0.0)``.
         callbacks: :class:`~gradiente.train.callbacks.Callback` objects, run in order.
         scheduler: a learning-rate scheduler, stepped after every epoch (with the validation loss for
             ``ReduceLROnPlateau``); for per-batch stepping pass ``LRSchedulerCallback(s, interval="step")``.
