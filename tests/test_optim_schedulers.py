@@ -189,3 +189,20 @@ def test_warmup_sequence_values():
 def test_scheduler_errors(make, exc, match):
     with pytest.raises(exc, match=match):
         make(_optimizer(g))
+
+
+def test_multistep_state_from_plain_dict_keeps_working():
+    # a checkpoint stores the milestones Counter as a plain dict (keys may come back as strings)
+    opt = _optimizer(g)
+    sched = g.optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 4, 4], gamma=0.5)
+    sd = sched.state_dict()
+    sd["milestones"] = {str(k): v for k, v in sd["milestones"].items()}
+    sched2 = g.optim.lr_scheduler.MultiStepLR(_optimizer(g), milestones=[1], gamma=0.5)
+    sched2.load_state_dict(sd)
+    for _ in range(4):
+        sched2.step()
+    assert sched2.get_last_lr()[0] == pytest.approx(0.1 * 0.5 ** 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched2.step(3)
+    assert sched2.get_last_lr()[0] == pytest.approx(0.1 * 0.5)

@@ -200,6 +200,10 @@ class MultiStepLR(LRScheduler):
         factor = self.gamma ** self.milestones[self.last_epoch]
         return [lr * factor for lr in self._current_lrs()]
 
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        self.milestones = Counter({int(k): int(v) for k, v in dict(self.milestones).items()})
+
     def _get_closed_form_lr(self):
         marks = sorted(self.milestones.elements())
         return [base * self.gamma ** bisect_right(marks, self.last_epoch) for base in self.base_lrs]
