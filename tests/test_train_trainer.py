@@ -198,3 +198,17 @@ def test_clip_by_value_bounds_the_update():
             grad_clip={"clip_value": 0.01}).fit(DataLoader(TensorDataset(X, np.zeros((4, 1), np.float32)),
                                                            batch_size=4))
     np.testing.assert_allclose(np.abs(model.weight.numpy() - w0), 0.01, rtol=1e-5)
+
+
+def test_binary_logit_model_with_thresholded_accuracy():
+    from gradiente.train.metrics import AccuracyMetric
+    X, y = make_moons(64, noise=0.05, random_state=1)
+    target = y.float().reshape(-1, 1)
+    model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1))
+    trainer = Trainer(model, optim.Adam(model.parameters(), lr=0.05), nn.BCEWithLogitsLoss(),
+                      metrics=(AccuracyMetric(threshold=0.0),), progress=False)
+    hist = trainer.fit(DataLoader(TensorDataset(X, target), batch_size=16, shuffle=True), epochs=30)
+    logits = trainer.predict(X)
+    assert hist["accuracy"][-1] > 0.8  # with threshold 0.5 on logits it would read the wrong class
+    assert trainer.evaluate(DataLoader(TensorDataset(X, target), batch_size=64))["accuracy"] == pytest.approx(
+        float(((logits.numpy() > 0) == (target.numpy() > 0.5)).mean()))
