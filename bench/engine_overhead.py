@@ -123,6 +123,59 @@ def torch_mlp(torch):
     return step
 
 
+def _sigmoid_np(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def numpy_xor():
+    """The same XOR step written by hand in NumPy: the floor an engine can approach."""
+    x, y = _xor_data()
+    rng = np.random.default_rng(0)
+    w1, b1 = rng.uniform(-0.5, 0.5, (8, 2)).astype(np.float32), np.zeros(8, np.float32)
+    w2, b2 = rng.uniform(-0.5, 0.5, (1, 8)).astype(np.float32), np.zeros(1, np.float32)
+
+    def step():
+        a1 = _sigmoid_np(x @ w1.T + b1)
+        out = _sigmoid_np(a1 @ w2.T + b2)
+        d = out - y
+        (d * d).mean()
+        gz2 = (2 / d.size) * d * out * (1 - out)
+        gz1 = (gz2 @ w2) * a1 * (1 - a1)
+        np.subtract(w2, 0.1 * (gz2.T @ a1), out=w2)
+        np.subtract(b2, 0.1 * gz2.sum(0), out=b2)
+        np.subtract(w1, 0.1 * (gz1.T @ x), out=w1)
+        np.subtract(b1, 0.1 * gz1.sum(0), out=b1)
+    return step
+
+
+def numpy_mlp():
+    x, y = _mlp_data(np.random.default_rng(0))
+    onehot = np.eye(10, dtype=np.float32)[y]
+    rng = np.random.default_rng(0)
+    sizes = [(256, 784), (128, 256), (10, 128)]
+    ws = [rng.uniform(-1, 1, s).astype(np.float32) / np.sqrt(s[1]) for s in sizes]
+    bs = [np.zeros(s[0], np.float32) for s in sizes]
+
+    def step():
+        a0 = x
+        z1 = a0 @ ws[0].T + bs[0]
+        a1 = np.maximum(z1, 0)
+        z2 = a1 @ ws[1].T + bs[1]
+        a2 = np.maximum(z2, 0)
+        z3 = a2 @ ws[2].T + bs[2]
+        z3 -= z3.max(axis=1, keepdims=True)
+        e = np.exp(z3)
+        p = e / e.sum(axis=1, keepdims=True)
+        -(np.log(p) * onehot).sum() / len(x)
+        d3 = (p - onehot) / len(x)
+        d2 = (d3 @ ws[2]) * (z2 > 0)
+        d1 = (d2 @ ws[1]) * (z1 > 0)
+        for w, b, d, a in ((ws[2], bs[2], d3, a2), (ws[1], bs[1], d2, a1), (ws[0], bs[0], d1, a0)):
+            w -= 0.01 * (d.T @ a)
+            b -= 0.01 * d.sum(0)
+    return step
+
+
 def _time(step, n):
     t0 = time.perf_counter()
     for _ in range(n):
@@ -154,23 +207,24 @@ def main():
         torch.set_num_threads(2)
     except ImportError:
         torch = None
-    cases = [("xor 2-8-1", gradiente_xor, torch_xor, args.steps),
-             ("mlp 784-256-128-10", gradiente_mlp, torch_mlp, max(args.steps // 20, 20))]
-    for name, gmake, tmake, n in cases:
-        gs, ts = gmake(), tmake(torch) if torch else None
-        for _ in range(min(n, 50)):
-            gs()
-            ts and ts()
-        gt, tt = [], []
+    cases = [("xor 2-8-1", gradiente_xor, torch_xor, numpy_xor, args.steps),
+             ("mlp 784-256-128-10", gradiente_mlp, torch_mlp, numpy_mlp, max(args.steps // 20, 20))]
+    for name, gmake, tmake, nmake, n in cases:
+        steps = {"gradiente": gmake(), "numpy by hand": nmake()}
+        if torch is not None:
+            steps["torch"] = tmake(torch)
+        for step in steps.values():
+            for _ in range(min(n, 50)):
+                step()
+        times = {k: [] for k in steps}
         for _ in range(args.rounds):
-            gt.append(_time(gs, n))
-            if ts:
-                tt.append(_time(ts, n))
-        gm = statistics.median(gt)
-        line = f"{name:22s} gradiente {gm:9.1f} us/step"
-        if tt:
-            tm = statistics.median(tt)
-            line += f"   torch {tm:9.1f} us/step   ratio {gm / tm:.2f}x"
+            for k, step in steps.items():
+                times[k].append(_time(step, n))
+        med = {k: statistics.median(v) for k, v in times.items()}
+        line = f"{name:20s}" + "".join(f"  {k} {v:8.1f} us" for k, v in med.items())
+        line += f"  | gradiente/numpy {med['gradiente'] / med['numpy by hand']:.2f}x"
+        if "torch" in med:
+            line += f"  gradiente/torch {med['gradiente'] / med['torch']:.2f}x"
         print(line)
 
 

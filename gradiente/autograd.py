@@ -191,7 +191,7 @@ def _deposit(fn, index, g, heap):
     buf = fn._out_grads
     if buf is None:
         buf = fn._out_grads = [None] * fn.n_outputs
-        heapq.heappush(heap, (-fn._seq, id(fn), fn))
+        heapq.heappush(heap, (-fn._seq, fn))
     buf[index] = g if buf[index] is None else buf[index] + g
 
 
@@ -239,7 +239,7 @@ def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False,
                     f"grad can be implicitly created only for scalar outputs; got shape {tuple(t.shape)}. "
                     "Pass a gradient: tensor.backward(gradient)"
                 )
-            g = xp.ones_like(t.data)
+            g = xp.array(1, dtype=t.data.dtype).reshape(t.data.shape)
         else:
             g = xp.array(g.data if isinstance(g, Tensor) else g, dtype=t.data.dtype)  # a copy
             if g.shape != t.data.shape:
@@ -253,7 +253,7 @@ def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False,
     pop, push = heapq.heappop, heapq.heappush
     try:
         while heap:
-            fn = pop(heap)[2]
+            fn = pop(heap)[1]
             grads = fn._out_grads
             fn._out_grads = None
             if fn.inputs is None:
@@ -294,13 +294,13 @@ def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False,
                 buf = parent._out_grads
                 if buf is None:
                     buf = parent._out_grads = [None] * parent.n_outputs
-                    push(heap, (-parent._seq, id(parent), parent))
+                    push(heap, (-parent._seq, parent))  # sequence numbers are unique: fn is never compared
                 i = t._output_index
                 buf[i] = g if buf[i] is None else buf[i] + g
             if not retain_graph:
                 _release(fn)
     except BaseException:
-        for _, _, fn in heap:  # leave no half-filled buffers behind for the next backward()
+        for _, fn in heap:  # leave no half-filled buffers behind for the next backward()
             fn._out_grads = None
         raise
     given = set()

@@ -181,8 +181,7 @@ class Tensor:
     # ----------------------------------------------------- autograd control
     def backward(self, gradient=None, retain_graph=False, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad."""
-        from .autograd import backward
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+        _backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.data.dtype.kind not in "fc":
@@ -259,7 +258,6 @@ class Tensor:
         dtype = _np.dtype(dtype)
         if dtype.kind not in "fc":
             return Tensor._wrap(self.data.astype(dtype), False, None, 0)
-        from .ops.shape import Cast
         return Cast.apply(self, dtype=dtype)
 
     def type(self, dtype=None):
@@ -292,7 +290,6 @@ class Tensor:
         return self
 
     def clone(self):
-        from .ops.shape import Reshape
         if self.requires_grad:
             out = Reshape.apply(self, shape=self.data.shape)
             out.data = out.data.copy()
@@ -304,7 +301,6 @@ class Tensor:
 
     # ----------------------------------------------------------- in place
     def _check_inplace(self, name):
-        from .autograd import is_grad_enabled
         if self.requires_grad and is_grad_enabled():
             kind = "a leaf tensor that requires grad" if self.grad_fn is None else "a tensor in the graph"
             raise RuntimeError(f"{name}: in-place operation on {kind}; wrap it in `with gradiente.no_grad():`")
@@ -457,7 +453,6 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __getitem__(self, index):
-        from .ops.shape import GetItem
         return GetItem.apply(self, _index_arrays(index))
 
     # ------------------------------------------------------------- methods
@@ -512,12 +507,10 @@ class Tensor:
         return ops.relu(self)
 
     def softmax(self, dim=-1):
-        from .nn import functional as F
-        return F.softmax(self, dim=dim)
+        return ops.softmax(self, dim)
 
     def log_softmax(self, dim=-1):
-        from .nn import functional as F
-        return F.log_softmax(self, dim=dim)
+        return ops.log_softmax(self, dim)
 
     def matmul(self, other):
         return ops.matmul(self, other)
@@ -537,7 +530,6 @@ class Tensor:
     def _reduce_with_indices(self, dim, keepdim, reducer, arg):
         if dim is None:
             return reducer(self)
-        from .ops.reduce import MaxDim
         if self.ndim == 0:
             return ReturnTypes(self, Tensor._wrap(xp.zeros((), dtype=_np.int64), False, None, 0))
         d = int(dim)
@@ -693,7 +685,6 @@ class Tensor:
 
     # ---------------------------------------------------------------- shape
     def reshape(self, *shape):
-        from .ops.shape import Reshape
         shape = _shape_args(shape)
         try:
             out_shape = _resolve_shape(shape, self.data.size)
@@ -728,7 +719,6 @@ class Tensor:
         return self.reshape(s[:d] + tuple(sizes) + s[d + 1:])
 
     def permute(self, *dims):
-        from .ops.shape import Permute
         dims = tuple(d % self.ndim for d in _shape_args(dims)) if self.ndim else ()
         if sorted(dims) != list(range(self.ndim)):
             raise RuntimeError(f"permute: dims {dims} are not a permutation of the {self.ndim} dims of shape {tuple(self.shape)}")
@@ -764,7 +754,6 @@ class Tensor:
         return self.reshape(s[:d] + s[d + 1:])
 
     def expand(self, *shape):
-        from .ops.shape import Expand
         shape = _shape_args(shape)
         pad = len(shape) - self.ndim
         full = tuple(self.data.shape[i - pad] if n == -1 else n for i, n in enumerate(shape))
@@ -876,3 +865,6 @@ def _index_arrays(index):
 
 
 from . import ops  # noqa: E402  (circular: ops need Tensor)
+from .autograd import backward as _backward, is_grad_enabled  # noqa: E402
+from .ops.reduce import MaxDim  # noqa: E402
+from .ops.shape import Cast, Expand, GetItem, Permute, Reshape  # noqa: E402

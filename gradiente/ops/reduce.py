@@ -1,10 +1,6 @@
 """Reductions along axes (sum, mean, max, min, var), with keepdim."""
-import contextlib
-
 from ..backend import xp
 from ..autograd import Function
-
-_nullcontext = contextlib.nullcontext()
 
 
 def _normalize_axes(dim, ndim):
@@ -58,11 +54,13 @@ class Mean(Function):
         for ax in self.axes:
             n *= a.shape[ax]
         self.n = n
-        with xp.errstate(invalid="ignore") if n == 0 else _nullcontext:
-            return a.sum(axis=self.axes, keepdims=keepdim) / a.dtype.type(n)
+        if n == 0:
+            with xp.errstate(invalid="ignore"):
+                return a.sum(axis=self.axes, keepdims=keepdim) / n  # NaN, as PyTorch
+        return a.sum(axis=self.axes, keepdims=keepdim) / n  # a Python int keeps the array's dtype
 
     def backward(self, g):
-        return _spread(g / g.dtype.type(self.n), self.shape, self.axes, self.keepdim)
+        return _spread(g / self.n, self.shape, self.axes, self.keepdim)
 
 
 class Max(Function):
