@@ -157,6 +157,8 @@ class Trainer:
 
     def _run(self, loader, train, epoch=None, desc=""):
         accumulators = [get_metric(m) for m in self.metrics]
+        for m in accumulators:
+            m.reset()  # Metric objects given by the user are reused for every epoch and evaluation
         loss_sum, count = 0.0, 0
         bar = self._bar(loader, desc)
         model, opt = self.model, self.optimizer
