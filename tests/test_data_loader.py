@@ -139,3 +139,25 @@ def test_reachable_as_utils_data():
     from gradiente.utils.data import DataLoader as DL, TensorDataset as TD
     assert DL is DataLoader and TD is TensorDataset
     assert g.utils.data.random_split is g.data.random_split
+
+
+def test_batches_partition_the_data_set_for_any_sizes():
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import strategies as st
+
+    @hypothesis.settings(max_examples=30, deadline=None)
+    @hypothesis.given(n=st.integers(0, 40), bs=st.integers(1, 12), drop_last=st.booleans(), shuffle=st.booleans(),
+                      seed=st.integers(0, 2 ** 16))
+    def check(n, bs, drop_last, shuffle, seed):
+        loader = DataLoader(TensorDataset(g.arange(n)), batch_size=bs, drop_last=drop_last, shuffle=shuffle,
+                            generator=seed)
+        batches = [b[0].tolist() for b in loader]
+        assert len(batches) == len(loader) == (n // bs if drop_last else -(-n // bs))
+        assert all(len(b) == bs for b in batches[:-1] if b)
+        seen = [i for b in batches for i in b]
+        assert len(set(seen)) == len(seen)
+        assert len(seen) == (n - n % bs if drop_last else n)
+        if not shuffle:
+            assert seen == list(range(len(seen)))
+
+    check()
