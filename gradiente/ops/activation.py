@@ -23,6 +23,8 @@ def _sigmoid(z):
     the correctly rounded value, so the overflow is silenced; no NaN can appear."""
     with xp.errstate(over="ignore"):
         e = xp.exp(-z)
+    if type(e) is not xp.ndarray:  # 0-d input gives a NumPy scalar
+        return xp.asarray(1 / (1 + e))
     e += 1
     return xp.reciprocal(e, out=e)
 
@@ -206,7 +208,7 @@ class Softplus(Function):
         linear = bz > threshold
         self.linear = linear if linear.any() else None
         self.bz = bz
-        sp = xp.maximum(bz, 0) + xp.log1p(xp.exp(-xp.abs(bz)))
+        sp = xp.asarray(xp.maximum(bz, 0) + xp.log1p(xp.exp(-xp.abs(bz))))
         if beta != 1.0:
             sp /= beta
         if self.linear is not None:
@@ -343,6 +345,8 @@ def softmax(input, dim=None, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     dim = _implicit_softmax_dim(input.ndim) if dim is None else check_dim("softmax", dim, input.ndim)
+    if input.ndim == 0:
+        return Softmax.apply(input.reshape(1), dim=0).reshape(())
     return Softmax.apply(input, dim=dim)
 
 
@@ -352,4 +356,6 @@ def log_softmax(input, dim=None, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     dim = _implicit_softmax_dim(input.ndim) if dim is None else check_dim("log_softmax", dim, input.ndim)
+    if input.ndim == 0:
+        return LogSoftmax.apply(input.reshape(1), dim=0).reshape(())
     return LogSoftmax.apply(input, dim=dim)
