@@ -3,19 +3,21 @@
 Pooling summarises each window of a feature map by one number: the maximum
 (max pooling keeps the strongest response and is locally translation
 invariant) or the mean (average pooling). The windows are read through the
-same strided view as the convolution's im2col (``ops/conv.py``), so a whole
-batch is pooled by one reduction, without Python loops over pixels.
+same strided view as the convolution's im2col (``ops/conv.py``); the whole
+batch is reduced by one vectorised operation per kernel offset (a running
+maximum or sum of strided slices), without Python loops over pixels.
 
 Backward: max pooling sends each output's gradient to the position of its
 window's maximum (the first one on ties, as PyTorch); average pooling spreads
-it evenly over the window. Both add windows back with the convolution's
-``col2im`` (one strided slice per kernel offset).
+it evenly over the window. Both write the windows back one strided slice per
+kernel offset, as the convolution's ``col2im``.
 """
+import itertools
 import math
 
 from ..autograd import Function
 from ..backend import xp
-from .conv import _windows, col2im, ntuple
+from .conv import _windows, ntuple
 
 
 def _geometry(spatial, kernel, stride, padding, dilation, ceil_mode):
@@ -44,37 +46,46 @@ def _crop(gpad, padding, spatial):
     return gpad[(slice(None), slice(None)) + tuple(slice(p, p + n) for p, n in zip(padding, spatial))]
 
 
-def _col_layout(a, nd):
-    """(N, C, *out, *k) -> (C, *k, N, *out), the layout col2im adds back."""
-    axes = (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd))
-    return a.transpose(axes)
-
-
 class MaxPoolNd(Function):
-    """y = max over the window (seed 002 §2.6); the gradient goes to the arg-max of each window."""
+    """y = max over the window (seed 002 §2.6); the gradient goes to the arg-max of each window.
+
+    The maximum is a running ``np.maximum`` over the kernel offsets (one
+    strided slice each), which is much faster than an ``argmax`` over a copied
+    window axis. When a gradient is needed, the offset of the first maximum
+    is tracked alongside (strict ``>``, so ties go to the first, as in PyTorch).
+    """
 
     def forward(self, x, kernel=(2,), stride=(2,), padding=(0,), dilation=(1,), ceil_mode=False):
-        nd = x.ndim - 2
         spatial = x.shape[2:]
         out, extra = _geometry(spatial, kernel, stride, padding, dilation, ceil_mode)
         xpad = _pad_spatial(x, padding, extra, -xp.inf)
         win = _windows(xpad, kernel, stride, dilation, out)
-        flat = win.reshape(win.shape[:2 + nd] + (-1,))
-        idx = flat.argmax(axis=-1)
+        offsets = list(itertools.product(*[range(k) for k in kernel]))
+        best = xp.array(win[(Ellipsis,) + offsets[0]])
+        need_idx = getattr(self, "requires_grad", True)
+        idx = xp.zeros(best.shape, dtype=xp.int8 if len(offsets) < 128 else xp.int32) if need_idx else None
+        for k, off in enumerate(offsets[1:], 1):
+            s = win[(Ellipsis,) + off]
+            if need_idx:
+                m = xp.greater(s, best).astype(idx.dtype)
+                idx += m * (idx.dtype.type(k) - idx)  # idx = k where this offset beats the best so far
+            xp.maximum(best, s, out=best)
         self.idx = idx
         self.geom = (x.shape, xpad.shape, kernel, stride, padding, dilation, out)
-        return xp.take_along_axis(flat, idx[..., None], axis=-1)[..., 0]
+        return best
 
     def backward(self, g):
         xshape, pshape, kernel, stride, padding, dilation, out = self.geom
-        nd = len(kernel)
-        ksize = 1
-        for k in kernel:
-            ksize *= k
-        gwin = xp.zeros(g.shape + (ksize,), dtype=g.dtype)
-        xp.put_along_axis(gwin, self.idx[..., None], g[..., None], axis=-1)
-        gcol = _col_layout(gwin.reshape(g.shape + tuple(kernel)), nd)
-        return _crop(col2im(gcol, pshape, kernel, stride, dilation, out), padding, xshape[2:])
+        gx = xp.zeros(pshape, dtype=g.dtype)
+        disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
+        for k, off in enumerate(itertools.product(*[range(n) for n in kernel])):
+            sl = (slice(None), slice(None)) + tuple(
+                slice(u * d, u * d + s * (o - 1) + 1, s) for u, d, s, o in zip(off, dilation, stride, out))
+            if disjoint:  # each input position belongs to one window: write, do not add
+                xp.multiply(g, self.idx == k, out=gx[sl])
+            else:
+                gx[sl] += g * (self.idx == k)
+        return _crop(gx, padding, xshape[2:])
 
     def indices(self):
         """Flat indices into the (unpadded) input plane of each maximum, as ``return_indices=True``."""
@@ -104,7 +115,10 @@ class AvgPoolNd(Function):
         out, extra = _geometry(spatial, kernel, stride, padding, dilation, ceil_mode)
         xpad = _pad_spatial(x, padding, extra, 0)
         win = _windows(xpad, kernel, stride, dilation, out)
-        total = win.sum(axis=tuple(range(2 + nd, 2 + 2 * nd)))
+        offsets = list(itertools.product(*[range(k) for k in kernel]))
+        total = xp.array(win[(Ellipsis,) + offsets[0]])
+        for off in offsets[1:]:  # a running sum of strided slices beats a sum over the small window axes
+            total += win[(Ellipsis,) + off]
         if divisor_override is not None:
             divisor = float(divisor_override)
         elif not any(padding) and not any(extra):
@@ -132,12 +146,16 @@ class AvgPoolNd(Function):
 
     def backward(self, g):
         xshape, pshape, kernel, stride, padding, dilation, out = self.geom
-        nd = len(kernel)
-        gd = g / self.divisor
-        gwin = xp.broadcast_to(gd.reshape(gd.shape + (1,) * nd), gd.shape + tuple(kernel))
-        gcol = _col_layout(gwin, nd)
-        return _crop(col2im(gcol, pshape, kernel, stride, dilation, out), padding, xshape[2:]).astype(g.dtype,
-                                                                                                       copy=False)
+        gd = (g / self.divisor).astype(g.dtype, copy=False)
+        gx = xp.zeros(pshape, dtype=g.dtype)
+        disjoint = all(s >= k for s, k in zip(stride, kernel))
+        for off in itertools.product(*[range(n) for n in kernel]):
+            sl = (slice(None), slice(None)) + tuple(slice(u, u + s * (o - 1) + 1, s) for u, s, o in zip(off, stride, out))
+            if disjoint:
+                gx[sl] = gd
+            else:
+                gx[sl] += gd
+        return _crop(gx, padding, xshape[2:])
 
 
 def _adaptive_matrix(n_in, n_out, dtype):
@@ -217,6 +235,7 @@ def max_pool(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False
         from ..autograd import no_grad  # indices only need the forward geometry
         with no_grad():
             probe = MaxPoolNd()
+            probe.requires_grad = True
             probe.forward(xb.data, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
                           ceil_mode=ceil_mode)
         from ..tensor import Tensor
