@@ -11,9 +11,12 @@ Cases (interleaved, median of the repeats, times in milliseconds):
   batch 128): ``Trainer.fit`` (with the accuracy metric), the same loop
   written by hand in gradiente, and the hand-written PyTorch loop.
 
-The Trainer's own cost per batch is (Trainer - hand loop) / batches.
+The Trainer's own cost per batch is (Trainer - hand loop) / batches. On a
+busy machine, ``OPENBLAS_NUM_THREADS=1`` (which also sets PyTorch to one
+thread here) keeps thread oversubscription out of the comparison.
 """
 import argparse
+import os
 import statistics
 import time
 
@@ -35,6 +38,8 @@ def main():
     parser.add_argument("--n", type=int, default=7680, help="examples per epoch (a multiple of 128)")
     args = parser.parse_args()
     import torch
+    if os.environ.get("OPENBLAS_NUM_THREADS"):
+        torch.set_num_threads(int(os.environ["OPENBLAS_NUM_THREADS"]))
     torch.manual_seed(0)
     g.manual_seed(0)
     rng = np.random.default_rng(0)
