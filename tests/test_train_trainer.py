@@ -212,3 +212,14 @@ def test_binary_logit_model_with_thresholded_accuracy():
     assert hist["accuracy"][-1] > 0.8  # with threshold 0.5 on logits it would read the wrong class
     assert trainer.evaluate(DataLoader(TensorDataset(X, target), batch_size=64))["accuracy"] == pytest.approx(
         float(((logits.numpy() > 0) == (target.numpy() > 0.5)).mean()))
+
+
+def test_progress_without_tqdm(monkeypatch, capsys):
+    import gradiente.train.trainer as trainer_module
+    monkeypatch.setattr(trainer_module, "_tqdm", lambda: None)
+    model = _mlp(2, 4, 2)
+    loader = DataLoader(_moons(8), batch_size=4)
+    Trainer(model, optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), progress=True).fit(loader)
+    assert "epoch 1/1" in capsys.readouterr().out  # plain lines instead of a bar
+    with pytest.raises(ImportError, match=r"gradiente\[lab\]"):
+        Trainer(model, optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), progress="tqdm").fit(loader)
