@@ -163,3 +163,21 @@ def test_load_idx_errors(tmp_path):
         load_idx(tmp_path / "short")
     with pytest.raises(FileNotFoundError, match="load_idx"):
         load_idx(tmp_path / "missing")
+
+
+def test_load_mnist_from_idx_files(tmp_path):
+    from gradiente.data.datasets import load_mnist
+    images = np.random.default_rng(0).integers(0, 256, (5, 28, 28)).astype(np.uint8)
+    labels = np.array([3, 1, 4, 1, 5], np.uint8)
+    save_idx(tmp_path / "t10k-images-idx3-ubyte.gz", images)
+    save_idx(tmp_path / "t10k-labels-idx1-ubyte", labels)
+    X, y = load_mnist(tmp_path, train=False)
+    assert X.shape == (5, 1, 28, 28) and X.dtype == np.float32 and y.dtype == np.int64
+    np.testing.assert_allclose(X.numpy()[:, 0], images / 255.0, rtol=1e-6)
+    assert y.tolist() == [3, 1, 4, 1, 5]
+    assert load_mnist(tmp_path, train=False, flatten=True, normalize=False)[0].shape == (5, 784)
+    with pytest.raises(FileNotFoundError, match="neither train-images-idx3-ubyte nor train-images-idx3-ubyte.gz"):
+        load_mnist(tmp_path)
+    save_idx(tmp_path / "t10k-labels-idx1-ubyte", labels[:4])
+    with pytest.raises(ValueError, match="do not form a data set"):
+        load_mnist(tmp_path, train=False)

@@ -153,3 +153,33 @@ def save_idx(path, array):
         data = gzip.compress(data)
     with open(path, "wb") as f:
         f.write(data)
+
+
+_MNIST_FILES = {True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+                False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+
+
+def load_mnist(root, train=True, normalize=True, flatten=False):
+    """MNIST (or Fashion-MNIST) from the four IDX files as distributed, in folder ``root``.
+
+    Reads ``train-images-idx3-ubyte`` and ``train-labels-idx1-ubyte`` (``train=False``:
+    the ``t10k-`` pair), gzip-compressed or not. Returns ``(X, y)``: images
+    float32 of shape (n, 1, 28, 28) (or (n, 784) with ``flatten``), scaled to
+    [0, 1] with ``normalize``, and labels int64.
+    """
+    names = _MNIST_FILES[bool(train)]
+    paths = []
+    for name in names:
+        found = [os.path.join(root, name + ext) for ext in ("", ".gz") if os.path.isfile(os.path.join(root, name + ext))]
+        if not found:
+            raise FileNotFoundError(f"load_mnist: neither {name} nor {name}.gz in {os.fspath(root)!r}")
+        paths.append(found[0])
+    images, labels = load_idx(paths[0]).numpy(), load_idx(paths[1]).numpy()
+    if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
+        raise ValueError(f"load_mnist: images of shape {images.shape} and labels of shape {labels.shape} "
+                         "do not form a data set (expected (n, h, w) and (n,))")
+    X = images.astype(get_default_dtype())
+    if normalize:
+        X /= X.dtype.type(255.0)
+    X = X.reshape(len(X), -1) if flatten else X[:, None]
+    return _wrap(X), _wrap(labels.astype(_np.int64))
