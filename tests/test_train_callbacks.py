@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-import gradiente as g
 from gradiente import nn, optim
 from gradiente.data import DataLoader, TensorDataset
 from gradiente.data.datasets import make_moons
