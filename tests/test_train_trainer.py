@@ -223,3 +223,21 @@ def test_progress_without_tqdm(monkeypatch, capsys):
     assert "epoch 1/1" in capsys.readouterr().out  # plain lines instead of a bar
     with pytest.raises(ImportError, match=r"gradiente\[lab\]"):
         Trainer(model, optim.SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), progress="tqdm").fit(loader)
+
+
+def test_history_roundtrip_best_and_plot(tmp_path):
+    from gradiente.train import History
+    h = History()
+    h.append(1, {"loss": 1.0, "val_loss": 0.9, "accuracy": 0.5})
+    h.append(2, {"loss": 0.5, "val_loss": 0.95, "accuracy": 0.7, "val_accuracy": 0.6})
+    assert h["val_accuracy"][0] != h["val_accuracy"][0] and h["val_accuracy"][1] == 0.6  # NaN where missing
+    assert h.best("val_loss") == (1, 0.9) and h.best("accuracy") == (2, 0.7)
+    back = History.from_dict(h.to_dict())
+    assert back.epochs == [1, 2] and back["loss"] == [1.0, 0.5] and back.last["accuracy"] == 0.7
+    with pytest.raises(KeyError, match="no 'f1'"):
+        h["f1"]
+    pytest.importorskip("matplotlib")
+    h.plot(tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").stat().st_size > 1000
+    with pytest.raises(KeyError, match="History.plot: no 'f1'"):
+        h.plot(metrics=["f1"])

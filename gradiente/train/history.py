@@ -71,6 +71,41 @@ class History:
         h.history = {k: [float(x) for x in v] for k, v in d.get("history", {}).items()}
         return h
 
+    def plot(self, path=None, metrics=None):
+        """Training and validation curves, one panel per quantity (seed 002 §3.3); needs matplotlib.
+
+        ``metrics`` lists the quantities (default: ``loss`` and every metric
+        recorded); each panel shows the training value and its ``val_`` twin.
+        Saves to ``path`` when given; returns the matplotlib figure.
+        """
+        try:
+            import matplotlib
+            if path is not None:
+                matplotlib.use("Agg", force=False)
+            import matplotlib.pyplot as plt
+        except ImportError as exc:
+            raise ImportError("History.plot needs matplotlib: pip install gradiente[lab]") from exc
+        if not self.epochs:
+            raise ValueError("History.plot: nothing recorded yet")
+        if metrics is None:
+            metrics = [k for k in self.history if not k.startswith("val_") and k not in ("lr", "time")]
+        for m in metrics:
+            if m not in self.history and "val_" + m not in self.history:
+                raise KeyError(f"History.plot: no {m!r}; recorded: {sorted(self.history)}")
+        fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.4), squeeze=False)
+        for ax, m in zip(axes[0], metrics):
+            for key, label in ((m, "training"), ("val_" + m, "validation")):
+                if key in self.history:
+                    ax.plot(self.epochs, self.history[key], marker="o", markersize=3, label=label)
+            ax.set_xlabel("epoch")
+            ax.set_title(m)
+            ax.legend()
+        fig.tight_layout()
+        if path is not None:
+            fig.savefig(path, dpi=120)
+            plt.close(fig)
+        return fig
+
     def __repr__(self):
         keys = ", ".join(sorted(self.history))
         return f"History(epochs={len(self.epochs)}, keys=[{keys}])"
