@@ -79,10 +79,7 @@ class History:
         Saves to ``path`` when given; returns the matplotlib figure.
         """
         try:
-            import matplotlib
-            if path is not None:
-                matplotlib.use("Agg", force=False)
-            import matplotlib.pyplot as plt
+            from matplotlib.figure import Figure  # no pyplot: the user's backend is left alone
         except ImportError as exc:
             raise ImportError("History.plot needs matplotlib: pip install gradiente[lab]") from exc
         if not self.epochs:
@@ -92,7 +89,8 @@ class History:
         for m in metrics:
             if m not in self.history and "val_" + m not in self.history:
                 raise KeyError(f"History.plot: no {m!r}; recorded: {sorted(self.history)}")
-        fig, axes = plt.subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.4), squeeze=False)
+        fig = Figure(figsize=(4.5 * len(metrics), 3.4))
+        axes = fig.subplots(1, len(metrics), squeeze=False)
         for ax, m in zip(axes[0], metrics):
             for key, label in ((m, "training"), ("val_" + m, "validation")):
                 if key in self.history:
@@ -103,7 +101,6 @@ class History:
         fig.tight_layout()
         if path is not None:
             fig.savefig(path, dpi=120)
-            plt.close(fig)
         return fig
 
     def __repr__(self):
