@@ -133,6 +133,20 @@ def test_loader_argument_errors():
         DataLoader(5)
     with pytest.raises(ValueError, match="BatchSampler: batch_size"):
         BatchSampler(SequentialSampler(ds), -1, False)
+    with pytest.raises(ValueError, match="BatchSampler: drop_last"):
+        BatchSampler(SequentialSampler(ds), 2, "no")
+    with pytest.raises(TypeError, match="shuffle should be a bool"):
+        DataLoader(ds, shuffle="yes")
+    with pytest.raises(TypeError, match="drop_last should be a bool"):
+        DataLoader(ds, drop_last=1)
+    with pytest.raises(ValueError, match="batch_size=None option disables auto-batching"):
+        DataLoader(ds, batch_size=None, drop_last=True)
+    with pytest.raises(TypeError, match="RandomSampler: replacement should be a bool"):
+        RandomSampler(ds, replacement=1)
+    with pytest.raises(ValueError, match="RandomSampler: num_samples should be a positive integer"):
+        RandomSampler(ds, num_samples=0)
+    with pytest.raises(TypeError, match="RandomSampler: generator"):
+        RandomSampler(ds, generator=3)
 
 
 def test_reachable_as_utils_data():

@@ -72,6 +72,10 @@ def test_param_groups_for_finetune():
         param_groups_for_finetune(model, 0.1, -1)
     with pytest.raises(ValueError, match="has no trainable parameters"):
         param_groups_for_finetune(model, 0.1, 0.01, head="1")
+    with pytest.raises(ValueError, match="head_lr is required"):
+        param_groups_for_finetune(model, None, 0.01)
+    with pytest.raises(AttributeError, match="no submodule 'fc'"):
+        param_groups_for_finetune(model, 0.1, 0.01, head="fc")
     with pytest.raises(ValueError, match="has no submodules"):
         param_groups_for_finetune(nn.Linear(2, 2), 0.1, 0.01)
 
