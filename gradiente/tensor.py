@@ -38,11 +38,41 @@ def _to_array(data, dtype=None):
 
 
 def as_tensor_like(a, b):
-    """Pair the operands of a binary op: Python numbers stay numbers (they take the tensor's dtype)."""
-    if not isinstance(a, Tensor) and not isinstance(a, (int, float, bool)):
-        a = Tensor(a)
-    if not isinstance(b, Tensor) and not isinstance(b, (int, float, bool)):
-        b = Tensor(b)
+    """Pair the operands of a binary op, with PyTorch's type promotion where NumPy's differs.
+
+    Python and NumPy scalars become Python numbers, which take the tensor's dtype. An integer or
+    bool tensor meeting a floating tensor takes that tensor's dtype, and meeting a float number takes
+    the default dtype (NumPy would give float64 in these cases, silently upcasting a float32 graph).
+    """
+    if type(a) is not Tensor and not isinstance(a, Tensor):
+        a = _operand(a)
+    if type(b) is not Tensor and not isinstance(b, Tensor):
+        b = _operand(b)
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            return (a, b) if a.data.dtype is b.data.dtype else _promote(a, b)
+        if type(b) is float and a.data.dtype.kind != "f":
+            return a.to(_DEFAULT_DTYPE[0]), b
+        return a, b
+    if type(a) is float and b.data.dtype.kind != "f":
+        return a, b.to(_DEFAULT_DTYPE[0])
+    return a, b
+
+
+def _operand(x):
+    if type(x) is int or type(x) is float:
+        return x
+    if isinstance(x, (_np.generic, int, float)) and _np.ndim(x) == 0 and not isinstance(x, (str, bytes)):
+        return x.item() if isinstance(x, _np.generic) else x
+    return Tensor(x)
+
+
+def _promote(a, b):
+    ka, kb = a.data.dtype.kind, b.data.dtype.kind
+    if ka == "f" and kb != "f":
+        return a, b.to(a.data.dtype)
+    if kb == "f" and ka != "f":
+        return a.to(b.data.dtype), b
     return a, b
 
 

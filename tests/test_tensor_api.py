@@ -205,3 +205,17 @@ def test_default_dtype():
     finally:
         g.set_default_dtype(g.float32)
     assert g.get_default_dtype() == np.float32
+
+
+def test_type_promotion_follows_torch_not_numpy():
+    f32 = g.ones(2)
+    ints = g.tensor([1, 2])
+    assert (ints / 2).dtype == np.float32 and (ints / ints).dtype == np.float32 and (3 / ints).dtype == np.float32
+    assert (ints * 1.5).dtype == np.float32 and (1.5 - ints).dtype == np.float32
+    assert (ints + f32).dtype == np.float32 and (f32 * g.tensor([True, False])).dtype == np.float32
+    assert (ints * 2).dtype == np.int64 and (ints ** 2).dtype == np.int64
+    assert (g.ones(2, dtype=g.float64) + f32).dtype == np.float64
+    assert (f32 * np.float64(2.0)).dtype == np.float32  # scalars never upcast a float32 graph
+    x = g.ones(2, requires_grad=True)
+    (x * ints).sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.tolist() == [1.0, 2.0]

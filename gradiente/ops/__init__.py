@@ -4,7 +4,7 @@ Primitive ops live in ``elementwise``, ``reduce``, ``linalg`` and ``shape``;
 fused kernels for the hot paths sit in their own modules beside them.
 """
 from ..backend import xp
-from ..tensor import Tensor, as_tensor_like
+from ..tensor import Tensor, as_tensor_like, get_default_dtype
 from . import elementwise as _ew, reduce as _red, linalg as _la, shape as _sh, activation as _act
 
 
@@ -25,7 +25,14 @@ def mul(a, b):
 
 
 def div(a, b):
-    return _ew.Div.apply(*as_tensor_like(a, b))
+    """a / b; integer operands divide in the default float dtype, as PyTorch (NumPy would give float64)."""
+    a, b = as_tensor_like(a, b)
+    if (not isinstance(a, Tensor) or a.data.dtype.kind != "f") and (not isinstance(b, Tensor) or b.data.dtype.kind != "f") \
+            and not isinstance(a, float) and not isinstance(b, float):
+        dt = get_default_dtype()
+        a = a.to(dt) if isinstance(a, Tensor) else a
+        b = b.to(dt) if isinstance(b, Tensor) else b
+    return _ew.Div.apply(a, b)
 
 
 def pow(a, b):
