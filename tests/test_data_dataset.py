@@ -37,6 +37,7 @@ def test_subset_and_concat():
     ds = _ds(6)
     sub = Subset(ds, [4, 0])
     assert len(sub) == 2 and sub[0][1].item() == 4 and sub[1][1].item() == 0
+    assert Subset(ds, g.tensor([5, 1])).indices.tolist() == [5, 1]  # e.g. from g.randperm
     cat = ConcatDataset([ds, sub])
     assert len(cat) == 8
     assert cat[6][1].item() == 4 and cat[-1][1].item() == 0 and cat[5][1].item() == 5

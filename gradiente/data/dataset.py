@@ -56,6 +56,8 @@ class Subset(Dataset):
 
     def __init__(self, dataset, indices):
         self.dataset = dataset
+        if isinstance(indices, Tensor):
+            indices = indices.numpy()
         self.indices = _np.asarray(indices, dtype=_np.int64).reshape(-1)
         n = len(dataset)
         if self.indices.size and (self.indices.min() < -n or self.indices.max() >= n):
