@@ -113,6 +113,9 @@ def test_samplers_and_batch_sampler():
     assert list(BatchSampler(SequentialSampler(ds), 3, False)) == [[0, 1, 2], [3, 4, 5], [6]]
     loader = DataLoader(ds, batch_sampler=BatchSampler(SequentialSampler(ds), 3, True))
     assert [b[1].tolist() for b in loader] == [[0, 1, 2], [3, 4, 5]]
+    from gradiente.data import SubsetRandomSampler
+    picked = np.concatenate([b[1].numpy() for b in DataLoader(ds, batch_size=2, sampler=SubsetRandomSampler(g.tensor([1, 5, 6])))])
+    assert sorted(picked.tolist()) == [1, 5, 6]
     single = list(DataLoader(ds, batch_size=None))
     assert len(single) == 7 and single[2][1].item() == 2
 

@@ -77,7 +77,9 @@ class SubsetRandomSampler(Sampler):
     """The given indices in a random order each epoch."""
 
     def __init__(self, indices, generator=None):
-        self.indices = _np.asarray(indices, dtype=_np.int64)
+        if hasattr(indices, "numpy"):  # a gradiente tensor
+            indices = indices.numpy()
+        self.indices = _np.asarray(indices, dtype=_np.int64).reshape(-1)
         self.generator = generator
 
     def __len__(self):
