@@ -341,3 +341,10 @@ def test_float32_graph_never_upcasts():
     assert y.dtype == np.float32
     y.backward()
     assert x.grad.dtype == np.float32
+
+
+def test_ties_in_max_follow_torch():
+    # full max: split evenly; max(dim): to the first index; maximum(a, b) with a == b: half each
+    x = g.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]], requires_grad=True)
+    (x.max() + x.max(dim=1)[0].sum() + g.maximum(x, g.tensor(2.0)).sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0, 2.5, 1.5], [1.5, 0.5, 0.0]])
