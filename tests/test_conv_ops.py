@@ -21,6 +21,7 @@ CONV1D_CASES = [
     ((2, 3, 11), (4, 3, 3), {"stride": 2, "padding": 1}),
     ((2, 4, 10), (6, 2, 4), {"dilation": 2, "groups": 2}),
     ((1, 2, 9), (3, 2, 4), {"padding": "same"}),
+    ((2, 4, 13), (4, 2, 3), {"stride": 3, "padding": 2, "dilation": 2, "groups": 2}),
 ]
 CONVT2D_CASES = [
     ((2, 4, 5, 4), (4, 3, 3, 3), {}),

@@ -151,12 +151,41 @@ class ConvNd(Function):
             w3 = weight.reshape(groups, c_out // groups, -1)
             if len(kernel) == 2 and stride == (1, 1):
                 gxp = _input_grad_rows(g, w3, pshape, kernel, dilation, out)
+            elif len(kernel) == 1:
+                gxp = _input_grad_flat_1d(g, weight, groups, pshape, kernel[0], stride[0], dilation[0], out[0])
             else:
                 gcol = xp.matmul(w3.swapaxes(1, 2), g2)  # (groups, C_in/g * K, N * out)
                 gcol = gcol.reshape((xshape[1],) + tuple(kernel) + (xshape[0],) + tuple(out))
                 gxp = col2im(gcol, pshape, kernel, stride, dilation, out)
             gx = _unpad(gxp, padding, xshape[2:])
         return gx, gw, gb
+
+
+def _input_grad_flat_1d(g, weight, groups, pshape, k, s, d, lo):
+    """dL/dx of a 1-D convolution (any stride) as k strided additions over one flat buffer.
+
+    The gradient is accumulated channel-major, as a flat array of (C, N) rows
+    of length s * Lw (Lw = ceil(Lp / s)); input position s i + u d of a row is
+    then flat index s (row Lw + i) + u d, so kernel offset u adds one strided
+    run over the whole buffer. The output gradient is widened with zeros from
+    Lo to Lw positions; those zeros are what spills past a row's end.
+    """
+    n, c_in, lp = pshape
+    lw = -(-lp // s)
+    c_out = g.shape[1]
+    cg, og = c_in // groups, c_out // groups
+    gw_ = xp.zeros((c_out, n, lw), dtype=g.dtype)
+    gw_[:, :, :lo] = g.swapaxes(0, 1)
+    wt = weight.reshape(groups, og, cg, k).transpose(0, 3, 2, 1).reshape(groups, k * cg, og)  # rows (u, c)
+    gcol = xp.matmul(wt, gw_.reshape(groups, og, n * lw)).reshape(groups, k, cg, n * lw)
+    if groups > 1:
+        gcol = gcol.swapaxes(0, 1)
+    gcol = gcol.reshape(k, c_in * n * lw)
+    size = c_in * n * lw
+    buf = xp.zeros(s * size + d * (k - 1), dtype=g.dtype)
+    for u in range(k):
+        buf[u * d:u * d + s * size:s] += gcol[u]
+    return buf[:s * size].reshape(c_in, n, s * lw)[:, :, :lp].swapaxes(0, 1)
 
 
 def _input_grad_rows(g, w3, pshape, kernel, dilation, out):
