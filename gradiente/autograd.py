@@ -121,13 +121,14 @@ class Function:
     _out_grads = None  # gradient buffers, one per output, filled during backward()
     _retained = None  # [(output index, tensor)] of outputs that retain_grad()
     _tensor_hooks = None  # [(output index, hook)] registered on outputs
+    _hooked = False  # True once an output has a hook or retains its grad
 
     @classmethod
     def apply(cls, *inputs, **params):
         fn = cls()
         grad_on = _GradMode.enabled
         arrays, needs, requires_grad = [], [], False
-        for t in inputs:
+        for t in inputs:  # a plain loop: cheaper than comprehensions for one to three inputs
             if isinstance(t, Tensor):
                 arrays.append(t.data)
                 need = grad_on and t.requires_grad
@@ -258,13 +259,9 @@ def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False,
             fn._out_grads = None
             if fn.inputs is None:
                 raise RuntimeError(_FREED.format(f"{fn.name}Backward"))
-            if fn._tensor_hooks:
-                for i, hook in fn._tensor_hooks:
-                    if grads[i] is not None:
-                        grads[i] = _run_hooks((hook,), grads[i])
-            if fn._retained:
-                _retain(fn, grads)
-            if fn.n_outputs == 1:
+            if fn._hooked:
+                _output_hooks(fn, grads)
+            if len(grads) == 1:
                 in_grads = fn.backward(grads[0])
             else:
                 in_grads = fn.backward(*[
@@ -285,11 +282,9 @@ def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False,
                     g = g.astype(data.dtype)
                 parent = t.grad_fn
                 if parent is None:
-                    entry = leaves.get(id(t))
-                    if entry is None:
-                        leaves[id(t)] = [t, g, True]
-                    else:
-                        entry[1] = entry[1] + g
+                    k = id(t)
+                    entry = leaves.get(k)
+                    leaves[k] = (t, g) if entry is None else (t, entry[1] + g)
                     continue
                 buf = parent._out_grads
                 if buf is None:
@@ -297,18 +292,34 @@ def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False,
                     push(heap, (-parent._seq, parent))  # sequence numbers are unique: fn is never compared
                 i = t._output_index
                 buf[i] = g if buf[i] is None else buf[i] + g
-            if not retain_graph:
-                _release(fn)
+            if not retain_graph:  # free what fn saved; a second backward through it then fails clearly
+                d = fn.__dict__
+                seq, n = d["_seq"], len(grads)
+                d.clear()
+                d["inputs"], d["_seq"] = None, seq
+                if n != 1:
+                    d["n_outputs"] = n
     except BaseException:
         for _, fn in heap:  # leave no half-filled buffers behind for the next backward()
             fn._out_grads = None
         raise
-    given = set()
-    for t, g, owned in leaves.values():
+    given = set()  # arrays already handed to a leaf: a second leaf gets a copy
+    for t, g in leaves.values():
         if only is not None and id(t) not in only:
             continue
-        _accumulate_leaf(t, g, owned and id(g) not in given)
-        given.add(id(g))
+        k = id(g)
+        _accumulate_leaf(t, g, k not in given)
+        given.add(k)
+
+
+def _output_hooks(fn, grads):
+    """Hooks registered on fn's outputs see their complete gradient, then retain_grad() copies it."""
+    if fn._tensor_hooks:
+        for i, hook in fn._tensor_hooks:
+            if grads[i] is not None:
+                grads[i] = _run_hooks((hook,), grads[i])
+    if fn._retained:
+        _retain(fn, grads)
 
 
 def _retain(fn, grads):
@@ -322,20 +333,7 @@ def _retain(fn, grads):
 
 def _add_leaf(leaves, t, g):
     entry = leaves.get(id(t))
-    if entry is None:
-        leaves[id(t)] = [t, g, True]
-    else:
-        entry[1] = entry[1] + g
-
-
-def _release(fn):
-    """Free what ``fn`` saved for backward; a second backward through it then fails clearly."""
-    d = fn.__dict__
-    n, seq = d.get("n_outputs", 1), d["_seq"]
-    d.clear()
-    d["inputs"], d["_seq"] = None, seq
-    if n != 1:
-        d["n_outputs"] = n
+    leaves[id(t)] = (t, g) if entry is None else (t, entry[1] + g)
 
 
 from .tensor import Tensor  # noqa: E402  (circular: Tensor uses Function)

@@ -241,6 +241,7 @@ class Tensor:
             fn._retained = []
         if all(t is not self for _, t in fn._retained):
             fn._retained.append((self._output_index, self))
+        fn._hooked = True
 
     @property
     def retains_grad(self):
@@ -260,6 +261,7 @@ class Tensor:
             if fn._tensor_hooks is None:
                 fn._tensor_hooks = []
             fn._tensor_hooks.append((self._output_index, hook))
+            fn._hooked = True
         return _RemovableHandle(self, hook)
 
     # ---------------------------------------------------------- conversion

@@ -19,14 +19,14 @@ def _normalize_axes(dim, ndim):
 def _expand_back(g, shape, axes, keepdim):
     """Reshape a reduced gradient so it broadcasts against the input shape."""
     if not keepdim and axes:
-        g = xp.expand_dims(g, axes) if g.ndim else g.reshape([1] * len(shape))
+        g = g.reshape([1 if i in axes else n for i, n in enumerate(shape)])
     return g
 
 
 def _spread(g, shape, axes, keepdim):
     """A new array of ``shape`` holding the reduced gradient ``g`` repeated along ``axes``."""
     out = xp.empty(shape, dtype=g.dtype)
-    out[...] = _expand_back(g, shape, axes, keepdim)
+    out[...] = g if g.ndim == 0 else _expand_back(g, shape, axes, keepdim)
     return out
 
 
