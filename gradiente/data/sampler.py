@@ -2,8 +2,8 @@
 
 Shuffling draws from gradiente's seeded generator at the start of every
 epoch (or from the ``generator`` given), so ``manual_seed`` makes the order
-repeat, and restoring the generator state resumes it (seed 002 §3.5: SGD
-visits the training set in a new random order each epoch).
+repeat, and restoring the generator state resumes it (seed 002 §3.5:
+mini-batch gradient descent; one epoch covers the whole training set).
 """
 from numbers import Integral
 
