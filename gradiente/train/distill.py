@@ -51,6 +51,8 @@ def distill(teacher, student, loader, optimizer, T=4.0, alpha=0.5, epochs=1, val
 
     ``T`` is the softmax temperature, ``alpha`` the weight of the soft
     (teacher) term; ``1 - alpha`` weighs the cross-entropy with the labels.
+    ``loss`` and ``val_loss`` in the history are this distillation loss; the
+    metrics (accuracy by default) compare the student with the true labels.
     """
     trainer = DistillationTrainer(teacher, student, optimizer, T=T, alpha=alpha, metrics=metrics,
                                   callbacks=callbacks, progress=progress)
