@@ -6,8 +6,12 @@ forward, loss, backward and a plain SGD update under no_grad. The two libraries
 run interleaved, the median of several rounds is reported, and their ratio.
 
     python bench/engine_overhead.py [--steps 2000] [--rounds 7] [--profile]
+
+On a busy machine run it as ``OPENBLAS_NUM_THREADS=1 python bench/engine_overhead.py``: PyTorch then
+gets one thread too, and thread oversubscription stays out of the comparison.
 """
 import argparse
+import os
 import statistics
 import time
 
@@ -204,7 +208,7 @@ def main():
         return
     try:
         import torch
-        torch.set_num_threads(2)
+        torch.set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", 2)))
     except ImportError:
         torch = None
     cases = [("xor 2-8-1", gradiente_xor, torch_xor, numpy_xor, args.steps),

@@ -52,13 +52,22 @@ class _GradModeContext:
         return wrapper
 
 
-class no_grad(_GradModeContext):
+class _NoArgsContext(_GradModeContext):
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments (or a function, as a decorator)")
+        return cls()(orig_func)  # used as ``@no_grad`` without parentheses
+
+
+class no_grad(_NoArgsContext):
     """``with no_grad():`` (or ``@no_grad()``) runs without recording the graph (evaluation, updates)."""
 
     mode = False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_NoArgsContext):
     """``with enable_grad():`` (or ``@enable_grad()``) records the graph even inside ``no_grad``."""
 
     mode = True

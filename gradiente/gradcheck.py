@@ -25,11 +25,22 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False, raise
 
     ``inputs`` is a tensor or a tuple of tensors; those with
     ``requires_grad=True`` are checked and must be float64. Returns True, or
-    raises :class:`GradcheckError` naming the input and the worst entry.
+    raises :class:`GradcheckError` naming the input and the worst entry
+    (returns False instead when ``raise_exception=False``). The inputs'
+    values and ``.grad`` are left as they were.
     """
     if isinstance(inputs, Tensor):
         inputs = (inputs,)
     inputs = tuple(inputs)
+    saved = [(t, t.grad) for t in inputs if isinstance(t, Tensor)]
+    try:
+        return _gradcheck(fn, inputs, eps, atol, rtol, fast_mode, raise_exception, seed)
+    finally:
+        for t, grad in saved:
+            t.grad = grad
+
+
+def _gradcheck(fn, inputs, eps, atol, rtol, fast_mode, raise_exception, seed):
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not checked:
         raise ValueError("gradcheck: no input has requires_grad=True")

@@ -348,3 +348,21 @@ def test_ties_in_max_follow_torch():
     x = g.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]], requires_grad=True)
     (x.max() + x.max(dim=1)[0].sum() + g.maximum(x, g.tensor(2.0)).sum()).backward()
     np.testing.assert_allclose(x.grad.numpy(), [[0.0, 2.5, 1.5], [1.5, 0.5, 0.0]])
+
+
+def test_grad_mode_decorators_without_parentheses():
+    x = g.tensor([1.0], requires_grad=True)
+
+    @g.no_grad
+    def f():
+        return x * 2
+
+    @g.enable_grad
+    def h():
+        return x * 2
+
+    assert not f().requires_grad and f.__name__ == "f"
+    with g.no_grad():
+        assert h().requires_grad
+    with pytest.raises(TypeError, match="no_grad"):
+        g.no_grad(3)

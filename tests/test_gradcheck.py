@@ -60,3 +60,10 @@ def test_leaves_inputs_unchanged():
     before = x.numpy().copy()
     g.gradcheck(lambda a: (a ** 3).sum(), (x,))
     np.testing.assert_array_equal(x.numpy(), before)
+
+
+def test_keeps_existing_grad():
+    x = _x(3)
+    (x * 2).sum().backward()
+    g.gradcheck(lambda a: (a * a).sum(), (x,))
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 2.0])
