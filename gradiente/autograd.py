@@ -236,6 +236,7 @@ def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False,
     if len(grad_tensors) != len(tensors):
         raise RuntimeError(f"backward: got {len(tensors)} tensors but {len(grad_tensors)} gradients")
     only = None if inputs is None else {id(t) for t in ([inputs] if isinstance(inputs, Tensor) else inputs)}
+    # (an empty ``inputs`` accumulates into no leaf: autograd.grad uses that for non-leaf inputs)
     heap, leaves = [], {}
     for k, (t, g) in enumerate(zip(tensors, grad_tensors)):
         if not t.requires_grad:
@@ -343,6 +344,41 @@ def _retain(fn, grads):
 def _add_leaf(leaves, t, g):
     entry = leaves.get(id(t))
     leaves[id(t)] = (t, g) if entry is None else (t, entry[1] + g)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """d(outputs)/d(inputs) returned as a tuple, without touching any ``.grad`` (``torch.autograd.grad``).
+
+    Useful for saliency maps (dL/dx of an input image) or for inspecting dL/dh of a hidden layer.
+    """
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    for k, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"grad: input {k} does not require grad")
+    saved = [(t, t.grad) for t in inputs]
+    added = []
+    for t in inputs:
+        t.grad = None
+        if t.grad_fn is not None and not t.retains_grad:
+            t.retain_grad()
+            added.append(t)
+    try:
+        backward(outputs, grad_outputs, retain_graph=bool(retain_graph), create_graph=create_graph,
+                 inputs=[t for t in inputs if t.grad_fn is None])
+        result = tuple(t.grad for t in inputs)
+    finally:
+        for t in added:
+            fn = t.grad_fn
+            if fn._retained:
+                fn._retained[:] = [(i, r) for i, r in fn._retained if r is not t]
+        for t, old in saved:
+            t.grad = old
+    if not allow_unused and any(r is None for r in result):
+        k = next(i for i, r in enumerate(result) if r is None)
+        raise RuntimeError(f"grad: input {k} was not used in the graph of the outputs; pass allow_unused=True "
+                           "to get None for it")
+    return result
 
 
 from .tensor import Tensor  # noqa: E402  (circular: Tensor uses Function)

@@ -366,3 +366,26 @@ def test_grad_mode_decorators_without_parentheses():
         assert h().requires_grad
     with pytest.raises(TypeError, match="no_grad"):
         g.no_grad(3)
+
+
+def test_autograd_grad_returns_gradients_without_touching_grad():
+    torch = pytest.importorskip("torch")
+    x0 = np.array([[0.5, -1.0, 2.0]], dtype=np.float32)
+    w0 = np.array([[1.0], [2.0], [-0.5]], dtype=np.float32)
+    res = []
+    for m in (g, torch):
+        x, w = m.tensor(x0, requires_grad=True), m.tensor(w0, requires_grad=True)
+        h = (x @ w).tanh()
+        loss = (h * h).sum() + x.sum()
+        gx, gh = m.autograd.grad(loss, [x, h])
+        assert x.grad is None and w.grad is None
+        if m is g:
+            assert h.grad is None and not h.retains_grad
+        res.append((gx.numpy(), gh.numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    x = g.tensor([1.0], requires_grad=True)
+    y = g.tensor([2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="input 1 was not used"):
+        g.autograd.grad((x * 3).sum(), [x, y])
+    assert g.autograd.grad((x * 3).sum(), [x, y], allow_unused=True)[1] is None
