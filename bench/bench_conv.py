@@ -10,9 +10,12 @@
 Both libraries start from the same weights and data; calls run interleaved
 and the median of each is reported with the ratio gradiente / PyTorch
 (below 1 means gradiente is faster). Timings on a shared machine are noisy:
-compare ratios, not absolute times.
+compare ratios, not absolute times. ``--cpu-time`` times each call with the
+process CPU clock instead of the wall clock: on a machine shared with other
+jobs, and with both libraries on one thread (``--threads 1`` and
+``OPENBLAS_NUM_THREADS=1``), it leaves out the time spent waiting for a core.
 
-    python bench/bench_conv.py [--repeats 30] [--threads N] [--full-mnist1d]
+    python bench/bench_conv.py [--repeats 30] [--threads N] [--cpu-time] [--full-mnist1d]
 """
 import argparse
 import statistics
@@ -43,18 +46,22 @@ def _copy(ours, theirs):
         p.data[...] = q.detach().numpy()
 
 
+CLOCK = [time.perf_counter]
+
+
 def _interleaved(fa, fb, repeats, warmup=3):
+    clock = CLOCK[0]
     for _ in range(warmup):
         fa()
         fb()
     ta, tb = [], []
     for _ in range(repeats):
-        t = time.perf_counter()
+        t = clock()
         fa()
-        ta.append(time.perf_counter() - t)
-        t = time.perf_counter()
+        ta.append(clock() - t)
+        t = clock()
         fb()
-        tb.append(time.perf_counter() - t)
+        tb.append(clock() - t)
     return statistics.median(ta), statistics.median(tb)
 
 
@@ -161,16 +168,17 @@ def full_mnist1d(steps=6000):
     loss_fn = g.nn.CrossEntropyLoss()
     rng = np.random.default_rng(0)
     batches = [rng.integers(0, len(X), 100) for _ in range(steps)]
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for idx in batches:
         loss = loss_fn(model(g.tensor(X[idx])), g.tensor(y[idx]))
         opt.zero_grad()
         loss.backward()
         opt.step()
-    elapsed = time.perf_counter() - t
+    elapsed, cpu = time.perf_counter() - t, time.process_time() - c
     with g.no_grad():
         acc = float((model(g.tensor(Xt)).numpy().argmax(1) == yt).mean())
-    print(f"MNIST-1D CNN, {steps} steps: {elapsed:.2f} s (target <= 10 s), test accuracy {acc:.3f}")
+    print(f"MNIST-1D CNN, {steps} steps: {elapsed:.2f} s wall, {cpu:.2f} s CPU (target <= 10 s), "
+          f"test accuracy {acc:.3f}")
     return elapsed, acc
 
 
@@ -179,13 +187,16 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=30)
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
     ap.add_argument("--full-mnist1d", action="store_true", help="also time the whole 6,000-step MNIST-1D training")
+    ap.add_argument("--cpu-time", action="store_true", help="time calls with the process CPU clock")
     args = ap.parse_args(argv)
     import torch
 
+    if args.cpu_time:
+        CLOCK[0] = time.process_time
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), gradiente {g.__version__}, "
-          f"numpy {np.__version__}")
+          f"numpy {np.__version__}, clock: {'process CPU time' if args.cpu_time else 'wall'}")
     bench_lenet(torch, args.repeats)
     bench_cnn1d(torch, args.repeats)
     bench_layers(torch, args.repeats)
