@@ -205,8 +205,7 @@ class Tensor:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.data)
 
-    def __hash__(self):
-        return id(self)
+    __hash__ = object.__hash__  # by identity (``==`` is elementwise), in C: optimizer state dicts key on it
 
     # ----------------------------------------------------- autograd control
     def backward(self, gradient=None, retain_graph=False, create_graph=False, inputs=None):
