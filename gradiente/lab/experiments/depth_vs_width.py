@@ -1,5 +1,4 @@
 """Capacity: under- and overfitting as width grows, and depth against width at equal parameter count (seed 002 §3.3, seed 003)."""
-import math
 
 import numpy as np
 
