@@ -46,9 +46,10 @@ class LongRangeExperiment(Experiment):
     seed_ref = "seed 001 (long-range dependencies: recurrence vs attention), seed 000 §6-§8, seed 002 §4.7"
 
     def configs(self, quick):
-        lengths = [50] if quick else [25, 50, 100, 200]
-        steps = 150 if quick else 1500
-        return [{"model": m, "T": T, "steps": steps, "batch": 64, "seed": 0} for T in lengths for m in ("lstm", "transformer")]
+        lengths = [40] if quick else [25, 50, 100, 200]
+        steps, batch = (100, 32) if quick else (1500, 64)
+        return [{"model": m, "T": T, "steps": steps, "batch": batch, "seed": 0}
+                for T in lengths for m in ("lstm", "transformer")]
 
     def run(self, config, recorder):
         g.manual_seed(config["seed"])
