@@ -484,7 +484,12 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __getitem__(self, index):
-        return GetItem.apply(self, _index_arrays(index))
+        index = _index_arrays(index)
+        if type(index) is tuple and len(index) > 1:
+            split = _integers_first(index)
+            if split is not None:  # PyTorch selects integer indices first (see _integers_first)
+                return GetItem.apply(GetItem.apply(self, split[0]), split[1])
+        return GetItem.apply(self, index)
 
     # ------------------------------------------------------------- methods
     def add(self, other, alpha=1):
@@ -893,6 +898,38 @@ def _index_arrays(index):
     if isinstance(index, list):
         return xp.asarray(index)
     return index
+
+
+def _integers_first(index):
+    """Split an index that mixes integers with integer arrays or masks into (integers, the rest).
+
+    PyTorch applies integer indices first, as selections, and the rest afterwards; NumPy counts an
+    integer as one more advanced index, which moves the result's dimensions when a slice or None
+    separates it from an array: ``x[0, :, [1, 2]]`` has shape (n, 2) in PyTorch, (2, n) in NumPy.
+    Returns None when the index has no such mix (the common case: one NumPy index is the same).
+    """
+    ints = arrays = False
+    for i in index:
+        if isinstance(i, (int, _np.integer)) and not isinstance(i, bool):
+            ints = True
+        elif isinstance(i, (list, backend.ndarray, _np.ndarray)) and _np.ndim(i) > 0:
+            arrays = True
+    if not (ints and arrays):
+        return None
+    first, rest = [], []
+    for i in index:
+        if isinstance(i, (int, _np.integer)) and not isinstance(i, bool):
+            first.append(i)
+        elif i is None:
+            rest.append(i)
+        elif i is Ellipsis:
+            first.append(i)
+            rest.append(i)
+        else:
+            dims = _np.ndim(i) if getattr(i, "dtype", None) == bool else 1
+            first.extend([slice(None)] * dims)
+            rest.append(i)
+    return tuple(first), tuple(rest)
 
 
 from . import ops  # noqa: E402  (circular: ops need Tensor)

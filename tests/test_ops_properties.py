@@ -103,3 +103,49 @@ def test_reductions_match_torch(args, op):
     gout.backward(g.tensor(v))
     tout.backward(torch.tensor(v))
     np.testing.assert_allclose(ga.grad.numpy(), ta.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@st.composite
+def _index_args(draw):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5))
+    index, dim = [], 0
+    used_array = False
+    while dim < len(shape):
+        kind = draw(st.sampled_from(["int", "slice", "none", "array", "full"] if not used_array
+                                    else ["int", "slice", "none", "full"]))
+        n = shape[dim]
+        if kind == "int":
+            index.append(draw(st.integers(-n, n - 1)))
+        elif kind == "slice":
+            start = draw(st.integers(0, n))
+            index.append(slice(start, draw(st.integers(start, n)), draw(st.integers(1, 3))))
+        elif kind == "array":
+            index.append(np.array(draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=6))))
+            used_array = True
+        elif kind == "none":
+            index.append(None)
+            continue
+        else:
+            index.append(slice(None))
+        dim += 1
+    if draw(st.booleans()) and index and not any(i is Ellipsis for i in index):
+        index = [Ellipsis] + index[1:] if len(index) > 1 else index
+    return shape, tuple(index), draw(st.integers(0, 2 ** 16))
+
+
+@SETTINGS
+@given(args=_index_args())
+def test_indexing_matches_torch(args):
+    torch = pytest.importorskip("torch")
+    shape, index, seed = args
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal(shape).astype(np.float32)
+    ga, ta = g.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    g_index = tuple(g.tensor(i) if isinstance(i, np.ndarray) else i for i in index)
+    t_index = tuple(torch.tensor(i) if isinstance(i, np.ndarray) else i for i in index)
+    gout, tout = ga[g_index], ta[t_index]
+    np.testing.assert_array_equal(gout.numpy(), tout.detach().numpy())
+    v = rng.standard_normal(tuple(tout.shape)).astype(np.float32)
+    gout.backward(g.tensor(v))
+    tout.backward(torch.tensor(v))
+    np.testing.assert_allclose(ga.grad.numpy(), ta.grad.numpy(), rtol=1e-6, atol=1e-6)

@@ -146,6 +146,7 @@ CASES = [
     case("index_list", lambda m, a: a[[1, 1, 0]], (3, 4)),
     case("index_array_2d", lambda m, a: a[m.tensor(ROWS), m.tensor(COLS)], (3, 4)),
     case("index_slice_array", lambda m, a: a[1:, m.tensor(IDX_REPEAT)], (3, 4)),
+    case("index_int_slice_array", lambda m, a: a[1, :, m.tensor(IDX_REPEAT[:3])], (2, 3, 4)),
     case("index_bool_mask", lambda m, a: a[m.tensor(MASK)], (3, 4)),
     case("index_bool_rows", lambda m, a: a[m.tensor(MASK[:, 0])], (3, 4)),
     case("index_cmp_mask", lambda m, a: a[a > 0], (4, 5)),
