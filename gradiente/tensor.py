@@ -368,7 +368,13 @@ class Tensor:
 
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
-        self.data[_index_arrays(index)] = value.data if isinstance(value, Tensor) else value
+        index = _index_arrays(index)
+        value = value.data if isinstance(value, Tensor) else value
+        split = _integers_first(index) if type(index) is tuple and len(index) > 1 else None
+        if split is not None:
+            self.data[split[0]][split[1]] = value  # the integer selection is a view: writes go through
+        else:
+            self.data[index] = value
 
     def _binary_inplace(self, other, op):
         self._check_inplace(op.__name__)

@@ -219,3 +219,10 @@ def test_type_promotion_follows_torch_not_numpy():
     x = g.ones(2, requires_grad=True)
     (x * ints).sum().backward()
     assert x.grad.dtype == np.float32 and x.grad.tolist() == [1.0, 2.0]
+
+
+def test_setitem_with_integer_and_array_follows_torch():
+    x = g.zeros(2, 3, 4)
+    x[1, :, g.tensor([0, 2])] = g.arange(6.0).reshape(3, 2)
+    assert x[1, :, 0].tolist() == [0.0, 2.0, 4.0] and x[1, :, 2].tolist() == [1.0, 3.0, 5.0]
+    assert x.sum().item() == 15.0
