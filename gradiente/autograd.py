@@ -192,7 +192,8 @@ def _run_hooks(hooks, g):
     for hook in hooks:
         out = hook(Tensor._wrap(g, False, None, 0))
         if out is not None:
-            g = out.data if isinstance(out, Tensor) else xp.asarray(out)
+            # a copy: the hook may keep its tensor, and gradients may later be updated in place
+            g = xp.array(out.data if isinstance(out, Tensor) else out, dtype=g.dtype)
     return g
 
 
