@@ -193,7 +193,11 @@ def _run_hooks(hooks, g):
         out = hook(Tensor._wrap(g, False, None, 0))
         if out is not None:
             # a copy: the hook may keep its tensor, and gradients may later be updated in place
-            g = xp.array(out.data if isinstance(out, Tensor) else out, dtype=g.dtype)
+            new = xp.array(out.data if isinstance(out, Tensor) else out, dtype=g.dtype)
+            if new.shape != g.shape:
+                raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!s} returned a gradient of shape "
+                                   f"{tuple(new.shape)}; expected {tuple(g.shape)}")
+            g = new
     return g
 
 

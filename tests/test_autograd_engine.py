@@ -140,6 +140,9 @@ def test_register_hook_sees_total_gradient_once_and_can_replace_it():
 
     with pytest.raises(RuntimeError, match="doesn't require gradient"):
         g.tensor([1.0]).register_hook(lambda grad: grad)
+    w.register_hook(lambda grad: grad.sum())
+    with pytest.raises(RuntimeError, match=r"returned a gradient of shape \(\); expected \(2,\)"):
+        (w * 4).sum().backward()
 
 
 def test_no_grad_enable_grad_set_grad_enabled():
