@@ -6,7 +6,7 @@ Adam. Both libraries start from the same weights and data; their steps run
 interleaved, and the median over several rounds is reported with the ratio
 gradiente / PyTorch (below 1 means gradiente is faster).
 
-    python bench/bench_recurrent.py [--steps 20] [--rounds 7] [--threads N]
+    python bench/bench_recurrent.py [--steps 20] [--rounds 7] [--threads N] [--cpu-time]
 """
 import argparse
 import statistics
@@ -76,11 +76,11 @@ def make_pair(kind, torch, x, y):
     return gstep, tstep
 
 
-def _time(step, n):
-    t0 = time.perf_counter()
+def _time(step, n, clock=time.perf_counter):
+    t0 = clock()
     for _ in range(n):
         step()
-    return (time.perf_counter() - t0) / n
+    return (clock() - t0) / n
 
 
 def main(argv=None):
@@ -89,17 +89,21 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's own)")
     ap.add_argument("--kinds", default="RNN,LSTM,GRU")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="measure process CPU time instead of wall time (steadier on a busy machine; "
+                         "meaningful with one thread each: OPENBLAS_NUM_THREADS=1 ... --threads 1)")
     args = ap.parse_args(argv)
     import torch
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    clock = time.process_time if args.cpu_time else time.perf_counter
     rng = np.random.default_rng(0)
     x = rng.standard_normal((T, B, I)).astype(np.float32)
     y = rng.integers(0, C, B).astype(np.int64)
     print(f"one training step: input {I}, hidden {H}, length {T}, batch {B}, last state -> Linear({H}, {C}), "
           f"cross-entropy, Adam; torch {torch.__version__}, {torch.get_num_threads()} threads; "
-          f"median of {args.rounds} rounds x {args.steps} steps")
+          f"median of {args.rounds} rounds x {args.steps} steps, {'CPU' if args.cpu_time else 'wall'} time")
     print(f"{'model':6s} {'gradiente ms':>13s} {'torch ms':>9s} {'ratio':>6s}  first-step losses")
     for kind in args.kinds.split(","):
         gstep, tstep = make_pair(kind, torch, x, y)
@@ -108,8 +112,8 @@ def main(argv=None):
             gstep(), tstep()
         gt, tt = [], []
         for _ in range(args.rounds):
-            gt.append(_time(gstep, args.steps))
-            tt.append(_time(tstep, args.steps))
+            gt.append(_time(gstep, args.steps, clock))
+            tt.append(_time(tstep, args.steps, clock))
         mg, mt = statistics.median(gt), statistics.median(tt)
         print(f"{kind:6s} {mg * 1e3:13.2f} {mt * 1e3:9.2f} {mg / mt:6.2f}  {lg:.5f} / {lt:.5f}")
 

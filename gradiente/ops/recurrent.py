@@ -164,10 +164,15 @@ class LSTMSequence(Function):
         perm = self._perm(Hs)
         w_ih_p, w_hh_p = w_ih[perm], w_hh[perm]
         bias = (b_ih + b_hh)[perm] if self.has_bias else None
+        # sigma(z) = (1 + tanh(z / 2)) / 2: with the 1/2 folded into the rows of i, f, o, one tanh
+        # over the whole gate block gives all four gates
+        scale = xp.ones((4 * Hs, 1), dtype=x.dtype)
+        scale[:3 * Hs] = 0.5
+        w_hh_s = w_hh_p * scale
         # input projection of every step at once, gate-major: (4H, T*B)
-        XP = w_ih_p @ x.reshape(T * B, -1).T
+        XP = (w_ih_p * scale) @ x.reshape(T * B, -1).T
         if bias is not None:
-            XP += bias[:, None]
+            XP += bias[:, None] * scale
         A = xp.empty((T, 4 * Hs, B), dtype=x.dtype)  # gate values i, f, o, g per step
         C = xp.empty((T, Hs, B), dtype=x.dtype)
         TC = xp.empty_like(C)
@@ -177,11 +182,13 @@ class LSTMSequence(Function):
         hw = xp.empty((4 * Hs, B), dtype=x.dtype)
         for t in _order(T, reverse):
             a = A[t]
-            xp.matmul(w_hh_p, h, out=hw)
+            xp.matmul(w_hh_s, h, out=hw)
             xp.add(hw, XP[:, t * B:(t + 1) * B], out=a)
-            _sigmoid_(a[:3 * Hs])
+            xp.tanh(a, out=a)
+            ifo = a[:3 * Hs]
+            ifo *= 0.5
+            ifo += 0.5
             gg = a[3 * Hs:]
-            xp.tanh(gg, out=gg)
             ct = C[t]
             xp.multiply(a[Hs:2 * Hs], c, out=ct)
             xp.multiply(a[:Hs], gg, out=tmp)
@@ -216,14 +223,14 @@ class LSTMSequence(Function):
             g_out = g_out * mask[:, :, None]
         GO = xp.ascontiguousarray(g_out.transpose(0, 2, 1)) if g_out.any() else None
         cprev = _prev_states(C, self.c0T, self.reverse)
-        dG = xp.empty_like(A)
+        D3 = xp.empty((G, T, B), dtype=A.dtype)  # gate deltas, laid out for the weight products below
         dh, dc = xp.ascontiguousarray(g_hn.T), xp.ascontiguousarray(g_cn.T)
         dct = xp.empty((Hs, B), dtype=A.dtype)
         whh_t = w_hh_p.T
         for t in _order(T, not self.reverse):
             if GO is not None:
                 dh = dh + GO[t]
-            a, tc, d = A[t], TC[t], dG[t]
+            a, tc, d = A[t], TC[t], D3[:, t]
             if mask is not None:
                 m = mask[t][None, :]
                 keep_h, keep_c = dh * ~m, dc * ~m
@@ -245,7 +252,7 @@ class LSTMSequence(Function):
                 dh += keep_h
                 dc += keep_c
         need = self.needs_input_grad
-        dG2 = dG.transpose(1, 0, 2).reshape(G, T * B)  # (4H, T*B): gate-major deltas of all steps
+        dG2 = D3.reshape(G, T * B)  # (4H, T*B): gate-major deltas of all steps
         perm = self.perm
         gx = gw_ih = gw_hh = gb = None
         if need[0]:
