@@ -98,12 +98,14 @@ def execute(experiment_name, config, verbose=False):
     t0 = time.perf_counter()
     try:
         if status == "done":
-            final = exp.run(dict(config), recorder)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # diverging runs are data here
+                final = exp.run(dict(config), recorder)
             if final is None:
                 final = {}
         if not isinstance(final, dict):
+            bad, final = final, {}
             raise TypeError(f"experiment {experiment_name!r}: run() must return a dict of final metrics, "
-                            f"got {type(final).__name__}")
+                            f"got {type(bad).__name__}")
     except Exception:
         status, error = "error", traceback.format_exc()
     elapsed = time.perf_counter() - t0

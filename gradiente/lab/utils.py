@@ -149,7 +149,8 @@ def count_flops(model, example_input, per_sample=True, batch_dim=0):
     """FLOPs of one forward pass of ``model`` on ``example_input``, counted from its layers.
 
     Returns FLOPs per sample (divided by the size of ``batch_dim``) unless
-    ``per_sample=False``. Layers without a registered counter (activations,
+    ``per_sample=False``. A layer with a counter is counted as a whole (its
+    sublayers are not counted again). Layers without a registered counter (activations,
     norms, pooling) count as zero; their cost is small next to the products.
     """
     from ..autograd import no_grad
@@ -157,10 +158,14 @@ def count_flops(model, example_input, per_sample=True, batch_dim=0):
 
     records = []
     patched = []
-    for mod in model.modules():
+
+    def patch(mod):
         fn = _counter_for(mod)
         if fn is None:
-            continue
+            for child in mod.children():
+                patch(child)
+            return
+        # a counted layer counts its sublayers too (e.g. MultiheadAttention's out_proj): do not descend
         original = mod.forward
 
         def traced(*args, _orig=original, _mod=mod, _fn=fn, **kwargs):
@@ -172,6 +177,8 @@ def count_flops(model, example_input, per_sample=True, batch_dim=0):
 
         object.__setattr__(mod, "forward", traced)
         patched.append(mod)
+
+    patch(model)
     was_training = model.training
     try:
         model.eval()

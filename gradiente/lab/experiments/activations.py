@@ -65,7 +65,7 @@ class ActivationsExperiment(Experiment):
         recorder.log("grad_norm_init", g0)
         recorder.log("act_mean_init", means0)
         recorder.log("act_std_init", stds0)
-        opt = g.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        opt = g.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         out = train(model, opt, cross_entropy, Xtr, ytr, config["epochs"], 64, Xv, yv, recorder=recorder)
         means, stds, dead = layer_stats(model, Xv)
         g1 = first_grad_norms(model, Xtr[:256], ytr[:256])

@@ -23,7 +23,7 @@ def shallow_width(budget, n_in=2, n_out=3):
 def spirals(seed):
     from gradiente.data.datasets.synthetic import make_spirals
 
-    X, y = make_spirals(1200, 3, noise=0.1, turns=1.5, random_state=seed)
+    X, y = make_spirals(1200, 3, noise=0.1, turns=2.0, random_state=seed)
     X = np.asarray(getattr(X, "data", X), dtype=np.float32)
     y = np.asarray(getattr(y, "data", y), dtype=np.int64)
     return X[:900], y[:900], X[900:], y[900:]
@@ -47,11 +47,11 @@ class DepthVsWidthExperiment(Experiment):
         widths = [1, 4, 16, 64, 512] if quick else [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
         out = [{"part": "width", "width": w, "n_train": 200, "epochs": 60 if quick else 200, "seed": s}
                for w in widths for s in seeds]
-        budgets = [1500] if quick else [500, 1500, 5000]
+        budgets = [1000] if quick else [400, 1000, 3000]
         for b in budgets:
             for shape in ("shallow", "deep"):
                 for s in seeds:
-                    out.append({"part": "depth", "shape": shape, "budget": b, "epochs": 150 if quick else 300,
+                    out.append({"part": "depth", "shape": shape, "budget": b, "epochs": 120 if quick else 300,
                                 "seed": s})
         return out
 
