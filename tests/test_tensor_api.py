@@ -226,3 +226,13 @@ def test_setitem_with_integer_and_array_follows_torch():
     x[1, :, g.tensor([0, 2])] = g.arange(6.0).reshape(3, 2)
     assert x[1, :, 0].tolist() == [0.0, 2.0, 4.0] and x[1, :, 2].tolist() == [1.0, 3.0, 5.0]
     assert x.sum().item() == 15.0
+
+
+def test_device_and_size_keywords_as_pytorch_code_writes_them():
+    dev = g.device("cpu")
+    assert g.zeros(2, 3, device=dev).shape == (2, 3) and g.tensor([1.0], device="cpu").device == "cpu"
+    assert g.randn(size=(2, 4)).shape == (2, 4) and g.ones(size=[3]).shape == (3,)
+    assert g.arange(3, device="cpu").tolist() == [0, 1, 2] and g.randint(0, 3, (2,), device=dev).shape == (2,)
+    assert g.zeros_like(g.ones(2), device="cpu").shape == (2,)
+    with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
+        g.zeros(2, device="cuda")
