@@ -71,12 +71,16 @@ def fmt(v):
 def select_runs(store, exp, quick=None):
     """The stored runs of ``exp`` for its quick or full configurations.
 
-    With ``quick=None`` the set with more stored runs is used (the full one on a tie).
+    With ``quick=None`` a complete set is preferred, then the one with more
+    stored runs; the full set wins a tie.
     """
     if quick is None:
-        full = store.runs(exp.name, exp.configs(False))
-        small = store.runs(exp.name, exp.configs(True))
-        return (small, True) if len(small) > len(full) else (full, False)
+        full_cfgs, quick_cfgs = exp.configs(False), exp.configs(True)
+        full = store.runs(exp.name, full_cfgs)
+        small = store.runs(exp.name, quick_cfgs)
+        full_score = (len(full) == len(full_cfgs), len(full))
+        small_score = (len(small) == len(quick_cfgs), len(small))
+        return (small, True) if small_score > full_score else (full, False)
     return store.runs(exp.name, exp.configs(quick)), quick
 
 
