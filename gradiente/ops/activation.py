@@ -43,10 +43,24 @@ def erf(x):
     if x.dtype == _np.float64:
         return _ERF(x).astype(_np.float64)
     a = xp.abs(x)
-    t = 1 / (1 + 0.3275911 * a)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    y = 1 - poly * xp.exp(-a * a)
-    return xp.copysign(y, x)
+    if a.ndim == 0:  # NumPy scalars have no out= buffers
+        t = 1 / (1 + 0.3275911 * a)
+        poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+        return xp.copysign(1 - poly * xp.exp(-a * a), x)
+    # the same operations in the same order, in place: a third of the memory traffic
+    t = a * 0.3275911
+    t += 1
+    xp.reciprocal(t, out=t)
+    p = t * 1.061405429
+    for c in (-1.453152027, 1.421413741, -0.284496736, 0.254829592):
+        p += c
+        p *= t
+    xp.multiply(a, a, out=a)
+    xp.negative(a, out=a)
+    xp.exp(a, out=a)
+    p *= a
+    xp.subtract(1, p, out=p)
+    return xp.copysign(p, x, out=p)
 
 
 class Step(Function):
