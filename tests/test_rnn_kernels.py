@@ -171,3 +171,20 @@ def test_matches_recorded_torch_reference(kind):
     np.testing.assert_allclose(x.grad.numpy(), ref["grad_x"], rtol=1e-9, atol=1e-12)
     for name, p in m.named_parameters():
         np.testing.assert_allclose(p.grad.numpy(), ref["grad." + name], rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_concatenated_form_of_seed000_equals_pytorch_form():
+    """Seed 000 §6 writes f_t = sigma(W_f [h_{t-1}, x_t] + b_f): W_f = [W_hf | W_if], b_f = b_if + b_hf."""
+    cell = nn.LSTMCell(3, 4).double()
+    rng = np.random.default_rng(8)
+    x, h, c = rng.standard_normal((2, 3)), rng.standard_normal((2, 4)), rng.standard_normal((2, 4))
+    h1, c1 = cell(g.tensor(x), (g.tensor(h), g.tensor(c)))
+    Wih, Whh = cell.weight_ih.numpy(), cell.weight_hh.numpy()
+    b = cell.bias_ih.numpy() + cell.bias_hh.numpy()
+    W = np.concatenate([Whh, Wih], axis=1)  # (4H, H + I), acting on [h, x]
+    z = np.concatenate([h, x], axis=1) @ W.T + b
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    i, f, C_tilde, o = sig(z[:, :4]), sig(z[:, 4:8]), np.tanh(z[:, 8:12]), sig(z[:, 12:])
+    C = f * c + i * C_tilde
+    np.testing.assert_allclose(c1.numpy(), C, rtol=1e-12)
+    np.testing.assert_allclose(h1.numpy(), o * np.tanh(C), rtol=1e-12)
