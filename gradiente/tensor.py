@@ -790,10 +790,10 @@ class Tensor:
         s = self.data.shape
         if dim is None:
             return self.reshape(tuple(n for n in s if n != 1))
-        d = dim % max(self.ndim, 1)
-        if self.ndim == 0 or s[d] != 1:
+        if self.ndim == 0:
             return self
-        return self.reshape(s[:d] + s[d + 1:])
+        dims = {d % self.ndim for d in ((dim,) if isinstance(dim, int) else dim)}  # an int or a tuple
+        return self.reshape(tuple(n for i, n in enumerate(s) if not (i in dims and n == 1)))
 
     def expand(self, *shape):
         shape = _shape_args(shape)

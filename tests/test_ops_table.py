@@ -131,6 +131,7 @@ CASES = [
     case("squeeze_all", lambda m, a: a.squeeze(), (1, 3, 1, 2)),
     case("squeeze_dim", lambda m, a: m.squeeze(a, 2), (1, 3, 1, 2)),
     case("squeeze_noop", lambda m, a: a.squeeze(1), (1, 3)),
+    case("squeeze_tuple", lambda m, a: a.squeeze((0, 2, 3)), (1, 3, 1, 2)),
     case("expand", lambda m, a: a.expand(3, -1, 4), (1, 2, 1)),
     case("expand_new_dims", lambda m, a: a.expand(2, 3, 4), (4,)),
     case("expand_as", lambda m, a, b: a.expand_as(b), (3, 1), (3, 5)),
