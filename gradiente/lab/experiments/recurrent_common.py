@@ -62,6 +62,7 @@ def hidden_grad_norms(net, X, y, loss_fn):
         cell = g.nn.RNNCell(rnn.input_size, rnn.hidden_size, nonlinearity=rnn.nonlinearity)
     else:
         cell = getattr(g.nn, kind + "Cell")(rnn.input_size, rnn.hidden_size)
+    cell.to(rnn.weight_ih_l0.dtype)
     cell.load_state_dict({k[:-3]: v for k, v in rnn.state_dict().items() if k.endswith("_l0")})
     state, hs = None, []
     for t in range(X.shape[1]):
