@@ -16,7 +16,10 @@ class ConvDepthExperiment(Experiment):
     title = "A deep plain CNN trains worse than the ResNet of the same depth"
     claim = ("Stacking more convolutional layers does not by itself help: a deep plain CNN (even with "
              "BatchNorm) trains more slowly and reaches a higher training loss than the ResNet of the same "
-             "depth and width, whose identity shortcuts give the gradient a direct path to the first layers.")
+             "depth and width, whose identity shortcuts make each block a small correction to the identity "
+             "and give the gradient a direct path to the first layers. With BatchNorm the plain network's "
+             "first-layer gradient does not vanish (the figure shows its norm): the difference is how well "
+             "the deep composition can be optimised.")
     seed_ref = "seed 002 §4.4 (ResNet, skip connections), seed 002 §2.7, seed 000 §2 (delta recursion)"
 
     def setup(self):
