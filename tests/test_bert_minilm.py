@@ -54,12 +54,12 @@ def test_minilm_encode_api(model):
     one = model.encode(SENTENCES[0])
     assert one.shape == (384,)
     np.testing.assert_allclose(np.linalg.norm(one), 1.0, rtol=1e-5)
-    batch = model.encode(SENTENCES, batch_size=2)
-    np.testing.assert_allclose(batch[0], one, atol=1e-5)  # order kept, padding does not matter
-    raw = model.encode(SENTENCES[:2], normalize_embeddings=False)
-    assert not np.allclose(np.linalg.norm(raw, axis=1), 1.0)
+    batch = model.encode([SENTENCES[4], SENTENCES[0], SENTENCES[2]], batch_size=2)
+    np.testing.assert_allclose(batch[1], one, atol=1e-5)  # order kept, padding does not matter
+    raw = model.encode(SENTENCES[4], normalize_embeddings=False)
+    assert abs(np.linalg.norm(raw) - 1.0) > 1e-3
     assert model.max_seq_length == 256 and model.pooling == "mean"
-    similar = model.encode(["A cat sits on the mat.", "A kitten is sitting on a rug.", "Stock markets fell today."])
+    similar = model.encode(["A cat sits on the mat.", "A kitten sits on a rug.", "Stock markets fell today."])
     assert similar[0] @ similar[1] > similar[0] @ similar[2]
     with pytest.raises(TypeError, match="strings"):
         model.encode([1, 2])
