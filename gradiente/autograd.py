@@ -19,6 +19,45 @@ from .backend import xp
 
 class _GradMode:
     enabled = True
+    detect_anomaly = False
+
+
+class detect_anomaly:
+    """``with detect_anomaly():`` makes backward() fail at the first NaN/Inf gradient, naming its Function.
+
+    As ``torch.autograd.detect_anomaly``: a NaN in a loss is easiest to fix where it first appears
+    (``log(0)``, ``0/0``, an overflowing ``exp``). Every gradient is checked, so it is slower; use it
+    for debugging. ``check_nan=False`` turns the check off inside a checked region.
+    """
+
+    def __init__(self, check_nan=True):
+        self.check_nan = bool(check_nan)
+
+    def __enter__(self):
+        self.prev = _GradMode.detect_anomaly
+        _GradMode.detect_anomaly = self.check_nan
+        return self
+
+    def __exit__(self, *exc):
+        _GradMode.detect_anomaly = self.prev
+        return False
+
+
+def set_detect_anomaly(mode):
+    """Turn the NaN/Inf check of :class:`detect_anomaly` on or off for the rest of the program."""
+    _GradMode.detect_anomaly = bool(mode)
+
+
+def is_anomaly_enabled():
+    return _GradMode.detect_anomaly
+
+
+def _check_finite(fn, in_grads):
+    for k, g in enumerate(in_grads):
+        if g is not None and g.dtype.kind in "fc" and not xp.isfinite(g).all():
+            kind = "nan" if xp.isnan(g).any() else "inf"
+            raise RuntimeError(f"Function '{fn.name}Backward' returned {kind} values in its {k}th output "
+                               f"(the gradient of its input {k}); detected by detect_anomaly()")
 
 
 def is_grad_enabled():
@@ -284,6 +323,8 @@ def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False,
                 ])
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
+            if _GradMode.detect_anomaly:
+                _check_finite(fn, in_grads)
             for t, g, need in zip(fn.inputs, in_grads, fn.needs_input_grad):
                 if not need or g is None:
                     continue

@@ -392,3 +392,19 @@ def test_autograd_grad_returns_gradients_without_touching_grad():
     with pytest.raises(RuntimeError, match="input 1 was not used"):
         g.autograd.grad((x * 3).sum(), [x, y])
     assert g.autograd.grad((x * 3).sum(), [x, y], allow_unused=True)[1] is None
+
+
+def test_detect_anomaly_names_the_function_that_made_nan():
+    x = g.tensor([0.0, 1.0], requires_grad=True)
+    with g.autograd.detect_anomaly(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert g.autograd.is_anomaly_enabled()
+        y = x.sqrt().sum()  # d sqrt / dx at 0 is inf
+        with pytest.raises(RuntimeError, match="Function 'SqrtBackward' returned inf values in its 0th output"):
+            y.backward()
+    assert not g.autograd.is_anomaly_enabled()
+    x.grad = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        x.sqrt().sum().backward()  # without the check: inf, like PyTorch
+    assert np.isinf(x.grad.numpy()[0])
