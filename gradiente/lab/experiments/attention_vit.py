@@ -22,7 +22,7 @@ def _accuracy(model, X, y):
 class ViTDigitsExperiment(Experiment):
     name = "attention_vit"
     title = "A Vision Transformer reads the digits as a sequence of patches and reaches 95% test accuracy"
-    claim = ("Cut into 2x2 patches (16 tokens plus a class token), the 8x8 digits are classified by an "
+    claim = ("Cut into 2x2 patches (16 tokens) or 4x4 patches (4 tokens) plus a class token, the 8x8 digits are classified by an "
              "encoder-only Transformer with an MLP head at 95% test accuracy or more: attention needs no "
              "convolution to see an image, only patches and positional embeddings.")
     seed_ref = "seed 002 §4.8 (Vision Transformer: patches, encoder only, MLP head)"
