@@ -18,7 +18,7 @@ class ParameterSharingExperiment(Experiment):
     seed_ref = "seed 000 §5 (2-D convolution sum, comparison table), seed 001 (parameter sharing)"
 
     def configs(self, quick):
-        sizes = SIZES[:4] if quick else SIZES
+        sizes = SIZES[:3] if quick else SIZES
         return [{"layer": k, "size": s, "channels_in": 3, "channels_out": 8, "seed": 0}
                 for k in ("dense", "conv") for s in sizes]
 
