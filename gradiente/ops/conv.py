@@ -323,7 +323,8 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, nd=2):
         raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
     c_in, c_out = x.shape[1], weight.shape[0]
     if c_in % groups or c_out % groups:
-        raise ValueError(f"{fn}: in_channels ({c_in}) and out_channels ({c_out}) must be divisible by groups ({groups})")
+        raise ValueError(
+            f"{fn}: in_channels ({c_in}) and out_channels ({c_out}) must be divisible by groups ({groups})")
     if weight.shape[1] * groups != c_in:
         raise ValueError(
             f"{fn}: weight of shape {tuple(weight.shape)} expects input with {weight.shape[1] * groups} channels "

@@ -150,7 +150,8 @@ class AvgPoolNd(Function):
         gx = xp.zeros(pshape, dtype=g.dtype)
         disjoint = all(s >= k for s, k in zip(stride, kernel))
         for off in itertools.product(*[range(n) for n in kernel]):
-            sl = (slice(None), slice(None)) + tuple(slice(u, u + s * (o - 1) + 1, s) for u, s, o in zip(off, stride, out))
+            sl = (slice(None), slice(None)) + tuple(
+                slice(u, u + s * (o - 1) + 1, s) for u, s, o in zip(off, stride, out))
             if disjoint:
                 gx[sl] = gd
             else:
