@@ -279,6 +279,9 @@ class GRUSequence(Function):
     pre-activation a_n: d(W_hn h + b_hn) = da_n r, dr = da_n (W_hn h + b_hn);
     dL/dh_{t-1} = dh z + [dr, dz, da_n r] W_hh.
     Returns (output (T, B, H), h_n).
+
+    Like the LSTM kernel, the step loop works on transposed states (H, B)
+    and gate-major blocks, and computes r and z with one tanh each step.
     """
 
     i_wih = 2
@@ -288,90 +291,108 @@ class GRUSequence(Function):
         T, B, _ = x.shape
         Hs = h0.shape[1]
         self.has_bias = b_ih is not None
-        XP = _project(x, w_ih, b_ih)  # (T, B, 3H); r and z parts become the gate values
-        whh_t = w_hh.T
-        HN = xp.empty((T, B, Hs), dtype=x.dtype)  # W_hn h + b_hn, needed by backward
-        N = xp.empty_like(HN)
-        Hout = xp.empty_like(HN)
-        h = h0
+        # sigma(z) = (1 + tanh(z / 2)) / 2, with the 1/2 folded into the rows of r and z
+        scale = xp.ones((3 * Hs, 1), dtype=x.dtype)
+        scale[:2 * Hs] = 0.5
+        w_hh_s = w_hh * scale
+        XP = (w_ih * scale) @ x.reshape(T * B, -1).T  # (3H, T*B), every step at once
+        if b_ih is not None:
+            XP += b_ih[:, None] * scale
+            b_hh_s = b_hh[:, None] * scale
+        HP = xp.empty((T, 3 * Hs, B), dtype=x.dtype)  # W_hh h + b_hh (r, z rows halved); n rows kept
+        RZ = xp.empty((T, 2 * Hs, B), dtype=x.dtype)
+        N = xp.empty((T, Hs, B), dtype=x.dtype)
+        HT = xp.empty_like(N)
+        h = xp.ascontiguousarray(h0.T)
         for t in _order(T, reverse):
-            hp = h @ whh_t
-            if b_hh is not None:
-                hp += b_hh
-            a = XP[t]
-            rz = a[:, :2 * Hs]
-            rz += hp[:, :2 * Hs]
-            _sigmoid_(rz)
-            HN[t] = hp[:, 2 * Hs:]
+            hp = HP[t]
+            xp.matmul(w_hh_s, h, out=hp)
+            if b_ih is not None:
+                hp += b_hh_s
+            xs = XP[:, t * B:(t + 1) * B]
+            rz = RZ[t]
+            xp.add(xs[:2 * Hs], hp[:2 * Hs], out=rz)
+            xp.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
             n = N[t]
-            xp.multiply(a[:, :Hs], HN[t], out=n)
-            n += a[:, 2 * Hs:]
+            xp.multiply(rz[:Hs], hp[2 * Hs:], out=n)
+            n += xs[2 * Hs:]
             xp.tanh(n, out=n)
-            z = a[:, Hs:2 * Hs]
-            ht = Hout[t]
+            ht = HT[t]
             # h_t = n + z (h_{t-1} - n)
             xp.subtract(h, n, out=ht)
-            ht *= z
+            ht *= rz[Hs:]
             ht += n
             if mask is not None:
-                xp.copyto(ht, h, where=~mask[t][:, None])
+                xp.copyto(ht, h, where=~mask[t][None, :])
             h = ht
+        Hout = xp.ascontiguousarray(HT.transpose(0, 2, 1))
         self.x, self.h0, self.w_ih, self.w_hh = x, h0, w_ih, w_hh
-        self.XP, self.HN, self.N, self.Hout = XP, HN, N, Hout
+        self.HP, self.RZ, self.N, self.HT, self.Hout = HP, RZ, N, HT, Hout
         self.reverse, self.mask = reverse, mask
         out = Hout if mask is None else Hout * mask[:, :, None]
-        return out, h.copy()
+        return out, xp.ascontiguousarray(h.T)
 
     def backward(self, g_out, g_hn):
-        XP, HN, N, w_hh, mask = self.XP, self.HN, self.N, self.w_hh, self.mask
-        T, B, G = XP.shape
-        Hs = G // 3
-        # columns: [d a_n, dr, dz, d a_n * r]; input grads use the first three, hidden the last three
-        D = xp.empty((T, B, 4 * Hs), dtype=XP.dtype)
-        hprev = _prev_states(self.Hout, self.h0, self.reverse)
-        dh = g_hn
+        HP, RZ, N, HT, w_hh, mask = self.HP, self.RZ, self.N, self.HT, self.w_hh, self.mask
+        T, Hs, B = N.shape
+        if mask is not None:
+            g_out = g_out * mask[:, :, None]
+        GO = xp.ascontiguousarray(g_out.transpose(0, 2, 1)) if g_out.any() else None
+        hprevT = _prev_states(HT, xp.ascontiguousarray(self.h0.T), self.reverse)
+        # rows: [d a_n, dr, dz, d a_n * r]; the input weights use the first three, the hidden ones the last three
+        D3 = xp.empty((4 * Hs, T, B), dtype=N.dtype)
+        whh_t = w_hh.T
+        dh = g_hn.T.copy()  # updated in place below; never the caller's array
+        tmp = xp.empty((Hs, B), dtype=N.dtype)
         for t in _order(T, not self.reverse):
-            dh = dh + (g_out[t] if mask is None else g_out[t] * mask[t][:, None])
-            a, n, d, hp = XP[t], N[t], D[t], hprev[t]
-            r, z = a[:, :Hs], a[:, Hs:2 * Hs]
+            if GO is not None:
+                dh = dh + GO[t]
+            rz, n, d = RZ[t], N[t], D3[:, t]
+            r, z, hn = rz[:Hs], rz[Hs:], HP[t][2 * Hs:]
             if mask is not None:
-                m = mask[t][:, None]
+                m = mask[t][None, :]
                 keep = dh * ~m
                 dh = dh * m
-            dan = d[:, :Hs]
-            xp.multiply(n, n, out=dan)
-            xp.subtract(1, dan, out=dan)
-            dan *= 1 - z
+            dan = d[:Hs]
+            xp.multiply(n, n, out=tmp)
+            xp.subtract(1, tmp, out=tmp)
+            xp.subtract(1, z, out=dan)
+            dan *= tmp
             dan *= dh
-            dr = d[:, Hs:2 * Hs]
-            xp.multiply(dan, HN[t], out=dr)
-            dr *= r
-            dr *= 1 - r
-            dz = d[:, 2 * Hs:3 * Hs]
-            xp.subtract(hp, n, out=dz)
+            xp.subtract(1, r, out=tmp)
+            tmp *= r
+            tmp *= hn
+            xp.multiply(dan, tmp, out=d[Hs:2 * Hs])
+            xp.subtract(1, z, out=tmp)
+            tmp *= z
+            dz = d[2 * Hs:3 * Hs]
+            xp.subtract(hprevT[t], n, out=dz)
+            dz *= tmp
             dz *= dh
-            dz *= z
-            dz *= 1 - z
-            xp.multiply(dan, r, out=d[:, 3 * Hs:])
-            dh_new = dh * z
-            dh_new += d[:, Hs:] @ w_hh
-            dh = dh_new
+            xp.multiply(dan, r, out=d[3 * Hs:])
+            dh_new = whh_t @ d[Hs:]
+            dh *= z
+            dh += dh_new
             if mask is not None:
                 dh += keep
         need = self.needs_input_grad
-        flat = D.reshape(T * B, 4 * Hs)
+        TB = T * B
+        d_rz = D3[Hs:3 * Hs].reshape(2 * Hs, TB)
+        d_n = D3[:Hs].reshape(Hs, TB)
         w_ih = self.w_ih
         gx = gw_ih = gw_hh = gb_ih = gb_hh = None
         if need[0]:
-            gx = (flat[:, Hs:3 * Hs] @ w_ih[:2 * Hs] + flat[:, :Hs] @ w_ih[2 * Hs:]).reshape(self.x.shape)
+            gx = (d_rz.T @ w_ih[:2 * Hs] + d_n.T @ w_ih[2 * Hs:]).reshape(self.x.shape)
         if need[2]:
-            x2 = self.x.reshape(T * B, -1)
-            gw_ih = xp.concatenate([flat[:, Hs:3 * Hs].T @ x2, flat[:, :Hs].T @ x2], axis=0)
-        dgh = flat[:, Hs:]
+            x2 = self.x.reshape(TB, -1)
+            gw_ih = xp.concatenate([d_rz @ x2, d_n @ x2], axis=0)
         if need[3]:
-            gw_hh = dgh.T @ hprev.reshape(T * B, Hs)
+            hprev = _prev_states(self.Hout, self.h0, self.reverse)
+            gw_hh = D3[Hs:].reshape(3 * Hs, TB) @ hprev.reshape(TB, Hs)
         if self.has_bias:
-            s = flat.sum(axis=0)
+            s = D3.reshape(4 * Hs, TB).sum(axis=1)
             gb_ih = xp.concatenate([s[Hs:3 * Hs], s[:Hs]])
             gb_hh = s[Hs:]
-        return gx, dh, gw_ih, gw_hh, gb_ih, gb_hh
+        return gx, dh.T, gw_ih, gw_hh, gb_ih, gb_hh
