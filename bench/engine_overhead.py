@@ -157,7 +157,7 @@ def numpy_mlp():
     onehot = np.eye(10, dtype=np.float32)[y]
     rng = np.random.default_rng(0)
     sizes = [(256, 784), (128, 256), (10, 128)]
-    ws = [rng.uniform(-1, 1, s).astype(np.float32) / np.sqrt(s[1]) for s in sizes]
+    ws = [(rng.uniform(-1, 1, s) / np.sqrt(s[1])).astype(np.float32) for s in sizes]
     bs = [np.zeros(s[0], np.float32) for s in sizes]
 
     def step():
@@ -169,8 +169,9 @@ def numpy_mlp():
         z3 = a2 @ ws[2].T + bs[2]
         z3 -= z3.max(axis=1, keepdims=True)
         e = np.exp(z3)
-        p = e / e.sum(axis=1, keepdims=True)
-        -(np.log(p) * onehot).sum() / len(x)
+        s = e.sum(axis=1, keepdims=True)
+        p = e / s
+        -((z3 - np.log(s)) * onehot).sum() / len(x)
         d3 = (p - onehot) / len(x)
         d2 = (d3 @ ws[2]) * (z2 > 0)
         d1 = (d2 @ ws[1]) * (z1 > 0)
