@@ -89,6 +89,8 @@ class Pow(Function):
 
 
 class Neg(Function):
+    """d(-a)/da = -1."""
+
     def forward(self, a):
         return -a
 
@@ -203,7 +205,7 @@ class Where(Function):
 
 
 class Sin(Function):
-    """d sin(a) / da = cos(a) (the sinusoidal position codes of seed 002 use it)."""
+    """d sin(a) / da = cos(a) (the sinusoidal positional encoding, seed 002 §4.8)."""
 
     def forward(self, a):
         self.a = a
@@ -214,7 +216,7 @@ class Sin(Function):
 
 
 class Cos(Function):
-    """d cos(a) / da = -sin(a)."""
+    """d cos(a) / da = -sin(a) (seed 002 §4.8, positional encoding)."""
 
     def forward(self, a):
         self.a = a
@@ -225,7 +227,7 @@ class Cos(Function):
 
 
 class Log1p(Function):
-    """log(1 + a), accurate for small a;  d/da = 1 / (1 + a)."""
+    """log(1 + a), accurate for small a;  d/da = 1 / (1 + a) (a local derivative, seed 002 §3.6)."""
 
     def forward(self, a):
         self.a = a
@@ -236,7 +238,10 @@ class Log1p(Function):
 
 
 class Rounding(Function):
-    """floor, ceil, round, trunc, sign: piecewise constant, so the gradient is 0 (as PyTorch)."""
+    """floor, ceil, round, trunc, sign: piecewise constant, so the gradient is 0 (as PyTorch).
+
+    Like the step function of the perceptron (seed 002 §2.1), they pass no gradient.
+    """
 
     def forward(self, a, ufunc):
         self.shape = a.shape

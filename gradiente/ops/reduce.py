@@ -1,4 +1,8 @@
-"""Reductions along axes (sum, mean, max, min, var), with keepdim."""
+"""Reductions along axes (sum, mean, max, min, var, logsumexp, prod, cumsum, norm), with keepdim.
+
+Each backward spreads the reduced gradient back over the reduced axes (seed 002 §2.4 tensors,
+§3.6 the chain rule); ``_normalize_axes`` accepts an int, a tuple or negative dims as PyTorch.
+"""
 from ..backend import xp
 from ..autograd import Function
 
@@ -127,7 +131,8 @@ class LogSumExp(Function):
 
 
 class MaxDim(Function):
-    """max (or min) along one dim, as ``torch.max(x, dim)``: the gradient goes to the returned index only.
+    """max (or min) along one dim, as ``torch.max(x, dim)``: the gradient goes to the returned index only
+    (the max-pooling rule of seed 002 §2.6).
 
     ``index`` is the arg-max computed by the caller with ``keepdims=True``.
     """
@@ -147,7 +152,7 @@ class MaxDim(Function):
 
 
 class Prod(Function):
-    """prod(a) along axes;  d/da_i = product of the other elements (exact with zeros: no division)."""
+    """prod(a) along a dim;  d/da_i = product of the other elements (exact with zeros: no division; seed 002 §3.6)."""
 
     def forward(self, a, dim=None, keepdim=False):
         self.a, self.dim, self.keepdim = a, dim, keepdim
@@ -176,7 +181,7 @@ def _prod_of_others(a, axis):
 
 
 class CumSum(Function):
-    """Running sum along ``dim``;  its backward is the running sum of the gradient from the end."""
+    """Running sum along ``dim``;  its backward is the running sum of the gradient from the end (seed 002 §3.6)."""
 
     def forward(self, a, dim):
         self.dim = dim
@@ -187,7 +192,10 @@ class CumSum(Function):
 
 
 class Norm2(Function):
-    """||a||_2 = sqrt(sum a^2) along axes;  d/da = a / ||a|| (0 where the norm is 0, as PyTorch)."""
+    """||a||_2 = sqrt(sum a^2) along axes;  d/da = a / ||a|| (0 where the norm is 0, as PyTorch).
+
+    The L2 norm of the regularisation and gradient-clipping sections (seed 002 §3.10).
+    """
 
     def forward(self, a, dim=None, keepdim=False):
         self.a, self.axes, self.keepdim = a, _normalize_axes(dim, a.ndim), keepdim

@@ -1,4 +1,4 @@
-"""Shape primitives: reshape, permute, indexing, concatenation, stacking, padding, expand.
+"""Shape primitives: reshape, permute, indexing, concatenation, stacking, padding, expand (seed 002 §2.4).
 
 Their backward moves the gradient back to where each element came from.
 """
@@ -7,6 +7,8 @@ from ..backend import xp
 
 
 class Reshape(Function):
+    """The same numbers in a new shape (a tensor's shape, seed 002 §2.4); the gradient is reshaped back."""
+
     def forward(self, a, shape):
         self.shape = a.shape
         return a.reshape(shape)
@@ -16,6 +18,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    """Reorder the dims; the gradient goes through the inverse permutation."""
+
     def forward(self, a, dims):
         self.dims = dims
         return a.transpose(dims)
@@ -25,6 +29,8 @@ class Permute(Function):
 
 
 class Expand(Function):
+    """Broadcast size-1 dims to a larger shape (a view); the gradient is summed back over them."""
+
     def forward(self, a, shape):
         self.shape = a.shape
         return xp.broadcast_to(a, shape)
@@ -39,7 +45,7 @@ def _is_basic_index(index):
 
 
 class GetItem(Function):
-    """Basic and advanced indexing; repeated indices accumulate their gradients.
+    """Basic and advanced indexing (seed 002 §2.4); repeated indices accumulate their gradients.
 
     Basic indices (ints, slices, None, ...) select a view, so the gradient is
     written back into the same view. Advanced indices (integer arrays, bool
@@ -65,7 +71,8 @@ class GetItem(Function):
 
 
 class Gather(Function):
-    """out[i][j] = a[i][index[i][j]] along ``dim`` (``torch.gather``); the gradient is scattered back, summed.
+    """out[i][j] = a[i][index[i][j]] along ``dim`` (``torch.gather``); the gradient is scattered back, summed
+    (picking the probability of the true class in a loss, seed 002 §3.4).
 
     As in PyTorch, ``index`` may be smaller than ``a`` in the other dims: only that leading block is read.
     """
@@ -86,7 +93,10 @@ class Gather(Function):
 
 
 class Triangle(Function):
-    """tril / triu: keep the lower (upper) triangle of the last two dims; the gradient is masked alike."""
+    """tril / triu: keep the lower (upper) triangle of the last two dims; the gradient is masked alike.
+
+    The causal mask of masked self-attention (seed 002 §4.8).
+    """
 
     def forward(self, a, diagonal=0, upper=False):
         n, m = a.shape[-2:]
@@ -98,7 +108,7 @@ class Triangle(Function):
 
 
 class Flip(Function):
-    """Reverse the order along ``dims``; the gradient is reversed back."""
+    """Reverse the order along ``dims``; the gradient is reversed back (e.g. a reversed sequence, seed 002 §4.5)."""
 
     def forward(self, a, dims):
         self.dims = dims
@@ -109,6 +119,8 @@ class Flip(Function):
 
 
 class Cat(Function):
+    """Join along an existing dim (e.g. [h, x] of the LSTM, seed 000 §6); the gradient is split back."""
+
     def forward(self, *arrays, dim=0):
         self.dim = dim
         self.sizes = [a.shape[dim] for a in arrays]
@@ -120,6 +132,8 @@ class Cat(Function):
 
 
 class Stack(Function):
+    """Join along a new dim (e.g. the hidden states of all time steps, seed 002 §4.5); the gradient is unstacked."""
+
     def forward(self, *arrays, dim=0):
         self.dim = dim
         return xp.stack(arrays, axis=dim)
@@ -129,7 +143,8 @@ class Stack(Function):
 
 
 class Pad(Function):
-    """Constant padding; ``widths`` is NumPy's ((before, after), ...) per axis."""
+    """Constant padding (the zero padding of convolutions, seed 002 §4.2); ``widths`` is NumPy's
+    ((before, after), ...) per axis. The gradient is the un-padded block."""
 
     def forward(self, a, widths, value=0.0):
         self.slices = tuple(slice(b, b + n) for (b, _), n in zip(widths, a.shape))
