@@ -1,4 +1,4 @@
-"""Finite-difference gradient check (float64, PyTorch's default tolerances).
+"""Finite-difference gradient check of the backward pass (seed 002 §3.6), float64, PyTorch's tolerances.
 
 The analytical Jacobian comes from the engine's backward pass, row by row
 (one vector-Jacobian product per output element); the numerical one from

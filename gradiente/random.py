@@ -1,4 +1,4 @@
-"""One seeded source of randomness for initialisation, dropout and shuffling.
+"""One seeded source of randomness for initialisation (seed 002 §3.9), dropout (§2.7) and shuffling (§3.2).
 
 ``manual_seed(n)`` resets it, so a run repeats bit for bit.
 """
