@@ -116,6 +116,29 @@ def test_im2col_col2im_are_adjoint():
     assert np.isclose((col * c).sum(), (x * back).sum())
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_conv_transpose_is_the_adjoint_of_conv(seed):
+    """<conv(x, w), y> = <x, conv_transpose(y, w)> for random geometries (seed 002 §4.9)."""
+    rng = np.random.default_rng(100 + seed)
+    nd = int(rng.integers(1, 3))
+    k = tuple(int(v) for v in rng.integers(1, 4, nd))
+    s = tuple(int(v) for v in rng.integers(1, 4, nd))
+    d = tuple(int(v) for v in rng.integers(1, 3, nd))
+    p = tuple(int(rng.integers(0, kk)) for kk in k)
+    groups = int(rng.choice([1, 2]))
+    size = tuple(int(rng.integers(d[i] * (k[i] - 1) + 1, 12)) for i in range(nd))
+    x = rng.standard_normal((2, 2 * groups) + size)
+    w = rng.standard_normal((3 * groups, 2) + k)
+    conv = F.conv1d if nd == 1 else F.conv2d
+    convt = F.conv_transpose1d if nd == 1 else F.conv_transpose2d
+    z = conv(g.tensor(x), g.tensor(w), stride=s, padding=p, dilation=d, groups=groups).numpy()
+    op = tuple((size[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) % s[i] for i in range(nd))
+    y = rng.standard_normal(z.shape)
+    xt = convt(g.tensor(y), g.tensor(w), stride=s, padding=p, output_padding=op, groups=groups, dilation=d).numpy()
+    assert xt.shape == x.shape
+    np.testing.assert_allclose((z * y).sum(), (x * xt).sum(), rtol=1e-10)
+
+
 def test_conv_fixture_without_torch():
     data = np.load(__file__.rsplit("/", 1)[0] + "/fixtures/conv_reference.npz")
     for key in ("conv2d", "conv_transpose2d", "conv1d"):

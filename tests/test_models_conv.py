@@ -178,6 +178,7 @@ def test_gan_train_step_updates_both_players(dc):
     assert any(not np.array_equal(a, p.numpy()) for a, p in zip(before_g, gen.parameters()))
     assert any(not np.array_equal(a, p.numpy()) for a, p in zip(before_d, disc.parameters()))
     assert tuple(gan.sample(3).shape) == (3, 1, 8, 8)
+    assert all(p.requires_grad for p in disc.parameters())
     with pytest.raises(ValueError, match="Discriminator: expected images"):
         disc(g.rand(2, 1, 6, 6))
 

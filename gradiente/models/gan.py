@@ -121,11 +121,18 @@ class GAN(nn.Module):
         opt_d.zero_grad()
         d_loss.backward()
         opt_d.step()
-        fake = self.generator(randn(n, self.latent_dim, dtype=w.dtype))
-        g_loss = F.binary_cross_entropy_with_logits(self.discriminator(fake), real_lbl)
-        opt_g.zero_grad()
-        g_loss.backward()  # D's grads from this step are cleared by opt_d.zero_grad() before its next step
-        opt_g.step()
+        d_params = [p for p in self.discriminator.parameters() if p.requires_grad]
+        for p in d_params:  # the G step needs gradients through D, not for D's own weights
+            p.requires_grad_(False)
+        try:
+            fake = self.generator(randn(n, self.latent_dim, dtype=w.dtype))
+            g_loss = F.binary_cross_entropy_with_logits(self.discriminator(fake), real_lbl)
+            opt_g.zero_grad()
+            g_loss.backward()
+            opt_g.step()
+        finally:
+            for p in d_params:
+                p.requires_grad_(True)
         return float(d_loss.item()), float(g_loss.item())
 
 
