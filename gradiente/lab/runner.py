@@ -228,15 +228,16 @@ def _worker_init():
 
 
 def _run_pool(tasks, jobs, record, verbose):
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context(), initializer=_worker_init) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context(), initializer=_worker_init)
+    try:
         futures = [pool.submit(_execute_task, (name, config, verbose)) for name, config in tasks]
-        try:
-            for fut in as_completed(futures):
-                record(fut.result())
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+        for fut in as_completed(futures):
+            record(fut.result())
+    except BaseException:
+        # Ctrl-C or a failure: drop the queued runs; what is recorded stays recorded
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _run_dask(tasks, cluster, record, verbose):
