@@ -108,3 +108,14 @@ def test_conv_module_wrong_channels_names_the_layer():
         nn.Conv2d(3, 4, 3)(g.randn(1, 2, 5, 5))
     with pytest.raises(ValueError, match=r"Conv1d\(2, 4\)"):
         nn.Conv1d(2, 4, 3)(g.randn(1, 3, 5))
+
+
+def test_conv_module_checks_size_and_dtype_like_the_functional_form():
+    m = nn.Conv2d(1, 2, 5)
+    with pytest.raises(ValueError, match="smaller than the"):
+        m(g.randn(1, 1, 3, 3))
+    with pytest.raises(TypeError, match="dtype"):
+        m(g.randn(1, 1, 8, 8, dtype=g.float64))
+    assert tuple(m(g.randn(1, 8, 8)).shape) == (2, 4, 4)  # unbatched goes through the functional form
+    same = nn.Conv1d(2, 3, 4, padding="same", dilation=2)
+    assert tuple(same(g.randn(2, 2, 9)).shape) == (2, 3, 9)

@@ -59,6 +59,13 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups) + kernel_size
         else:
             shape = (out_channels, in_channels // groups) + kernel_size
+        if isinstance(padding, str):
+            pads = _conv.same_padding(kernel_size, dilation) if padding == "same" else ((0, 0),) * nd
+        else:
+            pads = tuple((p, p) for p in padding)
+        # normalised geometry for the fast path of forward (the arguments were checked above)
+        self._pads = pads
+        self._span = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
         self.weight = Parameter(empty(*shape, dtype=dtype))
         if bias:
             self.bias = Parameter(empty(out_channels, dtype=dtype))
@@ -82,6 +89,15 @@ class _ConvNd(Module):
                 f"C={self.in_channels} (batch dim optional), got shape {tuple(x.shape)}"
             )
 
+    def _conv_forward(self, x, functional):
+        """ConvNd directly when the input is a well-formed batch; else the functional form's checks and errors."""
+        nd = self._nd
+        if x.ndim == nd + 2 and x.data.dtype == self.weight.data.dtype and all(
+                x.shape[2 + i] + self._pads[i][0] + self._pads[i][1] >= self._span[i] for i in range(nd)):
+            return _conv.ConvNd.apply(x, self.weight, self.bias, stride=self.stride, padding=self._pads,
+                                      dilation=self.dilation, groups=self.groups)
+        return functional(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0,) * self._nd:
@@ -104,7 +120,7 @@ class Conv1d(_ConvNd):
 
     def forward(self, x):
         self._check_channels(x)
-        return _conv.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return self._conv_forward(x, _conv.conv1d)
 
 
 class Conv2d(_ConvNd):
@@ -114,7 +130,7 @@ class Conv2d(_ConvNd):
 
     def forward(self, x):
         self._check_channels(x)
-        return _conv.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return self._conv_forward(x, _conv.conv2d)
 
 
 class _ConvTransposeNd(_ConvNd):
