@@ -119,8 +119,10 @@ class DepthVsWidthExperiment(Experiment):
         for shape, c in (("shallow", "C0"), ("deep", "C1")):
             rs = [r for r in dr if r["shape"] == shape]
             if rs:
-                ax[1].semilogx([r["params"] for r in rs], [r["val accuracy"] for r in rs], "o-", color=c,
+                ax[1].plot([r["params"] for r in rs], [r["val accuracy"] for r in rs], "o-", color=c,
                                label=f"{shape} ({'1' if shape == 'shallow' else DEEP_LAYERS} hidden layer(s))")
+        if len({r["budget"] for r in dr}) > 1:
+            ax[1].set_xscale("log")
         ax[1].set_xlabel("parameters")
         ax[1].set_ylabel("validation accuracy")
         ax[1].set_title("three spirals: equal parameter budgets", fontsize=10)
