@@ -196,21 +196,28 @@ def _input_grad_rows(g, w3, pshape, kernel, dilation, out):
     sit at flat offsets p and p + (u d Wp + v d) of their planes. Each kernel
     offset then adds one contiguous run of Ho * Wp values per (n, c), instead
     of Ho short rows of Wo: the same sum as ``col2im``, with far fewer, longer
-    inner loops. The zero columns contribute nothing.
+    inner loops. The zero columns contribute nothing. The columns are
+    computed one kernel row at a time into one reused buffer, which keeps the
+    temporary kh times smaller.
     """
     n, c_in, hp, wp = pshape
     (kh, kw), (dh, dw), (ho, wo) = kernel, dilation, out
-    groups = w3.shape[0]
+    groups, og = w3.shape[:2]
+    cg = c_in // groups
     gw_ = xp.zeros((g.shape[1], n, ho, wp), dtype=g.dtype)
     gw_[..., :wo] = g.swapaxes(0, 1)
-    gcol = xp.matmul(w3.swapaxes(1, 2), gw_.reshape(groups, w3.shape[1], -1))
-    gcol = gcol.reshape(c_in, kh, kw, n, ho * wp)
+    g3 = gw_.reshape(groups, og, -1)
+    w5 = w3.reshape(groups, og, cg, kh, kw)
     length = ho * wp
+    gcol = xp.empty((groups, cg * kw, n * length), dtype=g.dtype)
     buf = xp.zeros((n, c_in, hp * wp + (kw - 1) * dw), dtype=g.dtype)
     for u in range(kh):
+        wu = xp.ascontiguousarray(w5[:, :, :, u, :].reshape(groups, og, cg * kw).swapaxes(1, 2))
+        xp.matmul(wu, g3, out=gcol)
+        rows = gcol.reshape(c_in, kw, n, length)
         for v in range(kw):
             off = u * dh * wp + v * dw
-            buf[:, :, off:off + length] += gcol[:, u, v].swapaxes(0, 1)
+            buf[:, :, off:off + length] += rows[:, v].swapaxes(0, 1)
     return buf[:, :, :hp * wp].reshape(n, c_in, hp, wp)
 
 
