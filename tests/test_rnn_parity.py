@@ -195,3 +195,12 @@ def test_state_dict_round_trip_to_torch():
     tm.load_state_dict({k: torch.tensor(v.numpy()) for k, v in gm.state_dict().items()})
     x = np.random.default_rng(7).standard_normal((3, 2, 5)).astype(np.float32)
     np.testing.assert_allclose(gm(g.tensor(x))[0].numpy(), tm(torch.tensor(x))[0].detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_all_weights_and_flatten_parameters_like_torch():
+    torch = pytest.importorskip("torch")
+    tm, gm = _pair(torch, "GRU", None, np.float32, num_layers=2, bidirectional=True)
+    gm.flatten_parameters()
+    assert [[tuple(p.shape) for p in ws] for ws in gm.all_weights] == \
+        [[tuple(p.shape) for p in ws] for ws in tm.all_weights]
+    assert "GRU(5, 4, num_layers=2, bidirectional=True)" == repr(gm)

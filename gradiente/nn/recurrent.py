@@ -87,6 +87,15 @@ class RNNBase(Module):
     def num_directions(self):
         return 2 if self.bidirectional else 1
 
+    def flatten_parameters(self):
+        """Kept for PyTorch compatibility: the kernels use the parameters as they are (nothing to do)."""
+
+    @property
+    def all_weights(self):
+        """Per layer and direction, the list [weight_ih, weight_hh, (bias_ih, bias_hh)], as PyTorch."""
+        return [[p for p in self._layer_params(layer, d) if p is not None]
+                for layer in range(self.num_layers) for d in range(self.num_directions)]
+
     def _layer_params(self, layer, d):
         sfx = f"_l{layer}" + ("_reverse" if d else "")
         w = [getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx)]
