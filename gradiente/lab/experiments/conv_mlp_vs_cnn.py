@@ -21,7 +21,7 @@ def build(kind):
 @register
 class MLPvsCNNExperiment(Experiment):
     name = "conv_mlp_vs_cnn"
-    title = "A CNN beats an MLP on images with fewer parameters, and tolerates shifted images better"
+    title = "A CNN matches an MLP on images with less than half the parameters, and tolerates shifted images better"
     claim = ("Convolution shares one small kernel over all positions (locality and parameter sharing), so a "
              "LeNet-style CNN reaches at least the MLP's accuracy on the 8x8 digits with fewer parameters, and "
              "its accuracy drops less when the test images are shifted by a pixel or two (translation "
