@@ -54,7 +54,7 @@ class FamiliesExperiment(Experiment):
         load_mnist1d(as_tensor=False)
 
     def configs(self, quick):
-        steps = 150 if quick else 2500
+        steps = 100 if quick else 2500
         seeds = [0] if quick else [0, 1]
         return [{"model": m, "steps": steps, "batch": 100, "seed": s} for m in FAMILIES for s in seeds]
 

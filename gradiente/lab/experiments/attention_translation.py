@@ -24,7 +24,7 @@ class TranslationExperiment(Experiment):
 
     def configs(self, quick):
         if quick:
-            return [{"n_train": 1500, "n_test": 200, "max_number": 9999, "epochs": 3, "seed": 0}]
+            return [{"n_train": 1000, "n_test": 200, "max_number": 9999, "epochs": 3, "seed": 0}]
         return [{"n_train": 6000, "n_test": 500, "max_number": 9999, "epochs": 20, "seed": s} for s in (0, 1)]
 
     def run(self, config, recorder):

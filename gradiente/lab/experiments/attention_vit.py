@@ -29,7 +29,7 @@ class ViTDigitsExperiment(Experiment):
 
     def configs(self, quick):
         if quick:
-            return [{"patch": 2, "epochs": 3, "dim": 64, "depth": 3, "seed": 0}]
+            return [{"patch": 4, "epochs": 3, "dim": 64, "depth": 3, "seed": 0}]
         return [{"patch": p, "epochs": 40, "dim": 64, "depth": 3, "seed": s} for p in (2, 4) for s in (0, 1)]
 
     def run(self, config, recorder):
