@@ -22,8 +22,9 @@ class MiniLMAttentionMapsExperiment(Experiment):
     name = "attention_maps"
     title = "Attention maps of a pretrained model: MiniLM's heads attend in different, structured ways"
     claim = ("Each head of a trained Transformer learns its own relation (seed 000 §7): in all-MiniLM-L6-v2, "
-             "run by gradiente on its published weights, some heads attend to the previous or next token, "
-             "others to [CLS]/[SEP] or spread widely; their attention entropies differ markedly.")
+             "run by gradiente on its published weights, some heads attend to the token itself or a neighbour "
+             "(near-zero entropy), some to [CLS], some to content words such as the nouns, others spread "
+             "widely: their attention entropies differ markedly.")
     seed_ref = "seed 000 §7 (multi-head attention: each head a different relation), seed 002 §4.8"
 
     def setup(self):
