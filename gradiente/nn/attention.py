@@ -34,8 +34,11 @@ class SplitHeads(Function):
 
     def backward(self, *gs):
         N, L, F = self.shape
-        g = xp.stack(gs, axis=0)  # (n, N, h, L, d)
-        return g.transpose(1, 3, 0, 2, 4).reshape(N, L, F)
+        n, (_, h, _, d) = len(gs), gs[0].shape
+        out = xp.empty((N, L, n, h, d), dtype=gs[0].dtype)
+        for i, g in enumerate(gs):  # one copy, straight into the (N, L, n*h*d) layout
+            out[:, :, i] = g.transpose(0, 2, 1, 3)
+        return out.reshape(N, L, F)
 
 
 class MergeHeads(Function):
