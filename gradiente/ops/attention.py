@@ -50,7 +50,7 @@ class ScaledDotProductAttention(Function):
             else:
                 s += attn_mask.astype(dtype, copy=False)
         if blocked is not None:
-            s = xp.where(blocked, dtype.type(-xp.inf), s)
+            xp.copyto(s, dtype.type(-xp.inf), where=blocked)
         m = s.max(axis=-1, keepdims=True)
         dead = ~xp.isfinite(m)  # rows with every key blocked
         if dead.any():
