@@ -16,6 +16,9 @@ CONV2D_CASES = [
     ((2, 2, 6, 6), (3, 2, 1, 1), {"padding": "valid", "stride": 3}),
     ((2, 4, 5, 5), (4, 1, 3, 3), {"padding": 1, "groups": 4}),
     ((3, 1, 11, 5), (2, 1, 5, 5), {"padding": 2, "stride": (3, 2)}),
+    # more channels than output columns: the channel-last scatter of the input gradient
+    ((2, 8, 9, 7), (6, 4, 3, 3), {"stride": 2, "padding": 1, "groups": 2}),
+    ((2, 6, 6, 6), (4, 6, 4, 4), {"stride": 2, "padding": 1, "dilation": (1, 2)}),
 ]
 CONV1D_CASES = [
     ((2, 3, 11), (4, 3, 3), {"stride": 2, "padding": 1}),
@@ -29,6 +32,8 @@ CONVT2D_CASES = [
     ((2, 4, 5, 4), (4, 3, 3, 3), {"stride": 2, "padding": 2, "output_padding": 1, "dilation": 2}),
     ((2, 4, 3, 3), (4, 3, 3, 3), {"stride": 3, "output_padding": 2}),
     ((2, 8, 4, 4), (8, 4, 4, 4), {"stride": 2, "padding": 1}),
+    ((2, 4, 3, 3), (4, 8, 4, 4), {"stride": 2, "padding": 1}),
+    ((2, 4, 2, 3), (4, 5, 3, 2), {"stride": (1, 2), "padding": (1, 0), "dilation": 2, "groups": 2}),
 ]
 CONVT1D_CASES = [((2, 4, 5), (4, 3, 4), {"stride": 2, "padding": 1})]
 

@@ -77,6 +77,31 @@ def col2im(col, shape, kernel, stride, dilation, out):
     return gx
 
 
+def _scatter_channel_last(x2, wk, groups, n, spatial, shape, kernel, stride, dilation):
+    """col2im with the channels innermost: used when C is larger than the rows col2im would add.
+
+    ``x2`` (groups, A, M) holds the per-position inputs (M = N * prod(spatial)),
+    ``wk`` (groups, A, prod(kernel) * Cg) the weights with columns ordered
+    (kernel offset, channel). Their product gives, for every position and
+    kernel offset, a contiguous run of C values; each kernel offset then adds
+    one strided slice of a channel-last (N, *S, C) buffer whose inner loop runs
+    over the channels, instead of over short output rows. Returns the
+    (N, C, *S) result as a view of that buffer.
+    """
+    nd = len(kernel)
+    kprod = wk.shape[2] // (shape[1] // groups)
+    cols = xp.matmul(x2.swapaxes(1, 2), wk)  # (groups, M, K * Cg)
+    if groups > 1:
+        cols = cols.reshape(groups, -1, kprod, shape[1] // groups).transpose(1, 2, 0, 3)
+    cols = cols.reshape((n,) + tuple(spatial) + tuple(kernel) + (shape[1],))
+    buf = xp.zeros((shape[0],) + tuple(shape[2:]) + (shape[1],), dtype=cols.dtype)
+    lead = (slice(None),) * (1 + nd)
+    for offset in itertools.product(*[range(k) for k in kernel]):
+        sl = tuple(slice(u * d, u * d + s * (o - 1) + 1, s) for u, d, s, o in zip(offset, dilation, stride, spatial))
+        buf[(slice(None),) + sl] += cols[lead + offset]
+    return xp.moveaxis(buf, -1, 1)
+
+
 def _to_channel_major(a):
     """(N, C, *S) -> contiguous (C, N * prod(S))."""
     return xp.ascontiguousarray(a.swapaxes(0, 1)).reshape(a.shape[1], -1)
@@ -153,6 +178,10 @@ class ConvNd(Function):
                 gxp = _input_grad_rows(g, w3, pshape, kernel, dilation, out)
             elif len(kernel) == 1:
                 gxp = _input_grad_flat_1d(g, weight, groups, pshape, kernel[0], stride[0], dilation[0], out[0])
+            elif xshape[1] > out[-1]:
+                cg = xshape[1] // groups
+                wk = weight.reshape((groups, c_out // groups, cg, -1)).swapaxes(2, 3).reshape(groups, c_out // groups, -1)
+                gxp = _scatter_channel_last(g2, wk, groups, xshape[0], out, pshape, kernel, stride, dilation)
             else:
                 gcol = xp.matmul(w3.swapaxes(1, 2), g2)  # (groups, C_in/g * K, N * out)
                 gcol = gcol.reshape((xshape[1],) + tuple(kernel) + (xshape[0],) + tuple(out))
@@ -241,10 +270,16 @@ class ConvTransposeNd(Function):
         full = tuple(max((spatial[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1, padding[i] + out[i])
                      for i in range(nd))
         x2 = _to_channel_major(x)
-        w3 = weight.reshape(groups, c_in // groups, -1)
-        col = xp.matmul(w3.swapaxes(1, 2), x2.reshape(groups, c_in // groups, -1))
-        col = col.reshape((c_out,) + tuple(kernel) + (n,) + tuple(spatial))
-        buf = col2im(col, (n, c_out) + full, kernel, stride, dilation, spatial)
+        x3 = x2.reshape(groups, c_in // groups, -1)
+        if c_out > spatial[-1]:
+            cg = c_out // groups
+            wk = weight.reshape(groups, c_in // groups, cg, -1).swapaxes(2, 3).reshape(groups, c_in // groups, -1)
+            buf = _scatter_channel_last(x3, wk, groups, n, spatial, (n, c_out) + full, kernel, stride, dilation)
+        else:
+            w3 = weight.reshape(groups, c_in // groups, -1)
+            col = xp.matmul(w3.swapaxes(1, 2), x3)
+            col = col.reshape((c_out,) + tuple(kernel) + (n,) + tuple(spatial))
+            buf = col2im(col, (n, c_out) + full, kernel, stride, dilation, spatial)
         y = buf[(slice(None), slice(None)) + tuple(slice(p, p + o) for p, o in zip(padding, out))]
         if bias is not None:
             y = y + bias.reshape((1, -1) + (1,) * nd)
