@@ -18,6 +18,13 @@ where col2im adds every column back to the input position it was read from.
 It loops over the k_h * k_w kernel offsets only, adding one strided slice per
 offset (no loop over batch or pixels, no ``np.add.at``).
 
+Two layouts of the same sum keep the additions' inner loops long: for
+stride-1 2-D convolutions the input gradient adds whole padded rows
+(``_input_grad_rows``), for 1-D ones one flat strided run per kernel offset
+(``_input_grad_flat_1d``); when the channels outnumber the output columns
+(strided layers on small maps, the DCGAN decoder) the scatter runs with the
+channels innermost (``_scatter_channel_last``).
+
 The transposed convolution (seed 002 §4.9: the decoder's upsampling) is the
 adjoint of the convolution: its forward is the col2im of ``W^T @ x`` and its
 backward is the im2col path, so both directions share the two helpers below.
