@@ -62,10 +62,12 @@ def _time(fn, inputs, make):
 
 def main():
     import torch
-    torch.set_num_threads(2)
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--torch-threads", type=int, default=2,
+                    help="PyTorch intra-op threads (1 is fairer when the machine is shared and loaded)")
     args = ap.parse_args()
+    torch.set_num_threads(args.torch_threads)
     mk_g = lambda x: g.tensor(x, requires_grad=True)  # noqa: E731
     mk_t = lambda x: torch.tensor(x, requires_grad=True)  # noqa: E731
     print(f"{'case':40s} {'gradiente ms':>13s} {'torch ms':>9s} {'ratio':>6s}")

@@ -1,12 +1,52 @@
-"""Embedding lookup (a row gather) and its backward as a sorted segment sum.
+"""Embedding lookup (a row gather) and its backward without ``np.add.at``.
 
 Forward: out[...] = W[idx[...]]. Backward: dL/dW[v] is the sum of the
-output gradients at every position where idx == v. Instead of a scattered
-``np.add.at`` (slow), the positions are sorted by index once and each run of
-equal indices is summed with one ``np.add.reduceat``.
+output gradients at every position where idx == v. ``np.add.at`` (and even
+``np.add.reduceat``, which pays a fixed cost per segment) is slow, so:
+
+- small tables (V x n small): one matrix product onehot(idx)^T @ G;
+- otherwise: sort the positions by index; the first occurrence of every index
+  is written with one fancy assignment, the k-th repeats (k = 1, 2, ...) are
+  added in one vectorised step each (indices within one step are distinct),
+  and the few very frequent indices (a padding token, say) are summed
+  one by one, accumulating in float64.
 """
 from ..autograd import Function
 from ..backend import xp
+
+_ONEHOT_LIMIT = 1 << 21  # V * n elements of the one-hot matrix
+_MAX_RANK = 8  # repeats handled by vectorised steps; longer runs are summed individually
+
+
+def _segment_sum(flat, g2, V):
+    """gw[v] = sum of rows g2[i] with flat[i] == v, for v in range(V)."""
+    n, D = g2.shape
+    if V * n <= _ONEHOT_LIMIT:
+        onehot = (xp.arange(V)[:, None] == flat[None, :]).astype(g2.dtype)
+        return onehot @ g2
+    order = xp.argsort(flat, kind="stable")
+    s, gs = flat[order], g2[order]
+    new = xp.empty(n, dtype=bool)
+    new[0] = True
+    xp.not_equal(s[1:], s[:-1], out=new[1:])
+    starts = xp.flatnonzero(new)
+    lengths = xp.diff(xp.append(starts, n))
+    gw = xp.zeros((V, D), dtype=g2.dtype)
+    gw[s[starts]] = gs[starts]
+    if lengths.max() == 1:
+        return gw
+    seg = xp.cumsum(new) - 1
+    rank = xp.arange(n) - starts[seg]
+    light = lengths[seg] <= _MAX_RANK
+    for k in range(1, min(_MAX_RANK, int(lengths.max()))):
+        rows = xp.flatnonzero((rank == k) & light)
+        if rows.size == 0:
+            break
+        gw[s[rows]] += gs[rows]
+    for h in xp.flatnonzero(lengths > _MAX_RANK):
+        a = starts[h]
+        gw[s[a]] = gs[a:a + lengths[h]].sum(axis=0, dtype=xp.float64)
+    return gw
 
 
 class Embedding(Function):
@@ -19,13 +59,10 @@ class Embedding(Function):
     def backward(self, g):
         V, D = self.wshape
         flat = self.indices.reshape(-1)
-        g2 = g.reshape(-1, D)
-        gw = xp.zeros((V, D), dtype=g.dtype)
         if flat.size:
-            order = xp.argsort(flat, kind="stable")
-            s = flat[order]
-            starts = xp.flatnonzero(xp.concatenate(([True], s[1:] != s[:-1])))
-            gw[s[starts]] = xp.add.reduceat(g2[order], starts, axis=0)
+            gw = _segment_sum(flat, g.reshape(-1, D), V)
+        else:
+            gw = xp.zeros((V, D), dtype=g.dtype)
         if self.padding_idx is not None:
             gw[self.padding_idx] = 0
         return gw, None
