@@ -219,3 +219,16 @@ def test_embedding_errors_and_from_pretrained():
     frozen = nn.Embedding.from_pretrained(table)
     assert not frozen.weight.requires_grad
     np.testing.assert_array_equal(frozen(g.tensor([2, 0])).numpy(), [[4, 5], [0, 1]])
+
+
+@pytest.mark.parametrize("V,shape", [(6, (3, 5)), (3000, (4, 900))])
+def test_embedding_backward_sums_repeats_like_add_at(V, shape):
+    idx = RNG.integers(0, V, shape)
+    idx[:, :300] = V - 1  # one index repeated many times
+    idx[:, -20:] = RNG.integers(0, 4, (shape[0], 20))  # a few indices repeated a few times
+    w = g.tensor(RNG.standard_normal((V, 3)).astype(np.float32), requires_grad=True)
+    up = RNG.standard_normal(shape + (3,)).astype(np.float32)
+    (F.embedding(g.tensor(idx), w) * g.tensor(up)).sum().backward()
+    ref = np.zeros((V, 3))
+    np.add.at(ref, idx.reshape(-1), up.reshape(-1, 3).astype(np.float64))
+    np.testing.assert_allclose(w.grad.numpy(), ref, rtol=1e-5, atol=1e-4)
