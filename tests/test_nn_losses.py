@@ -260,3 +260,27 @@ def test_bad_options_raise():
         F.mse_loss(g.randn(3), g.tensor([1, 2, 3]))
     with pytest.raises(ValueError, match="temperature"):
         nn.DistillationLoss(T=0)
+
+
+def test_cross_entropy_any_shape_equals_log_softmax_and_nll_property():
+    hyp = pytest.importorskip("hypothesis")
+    st = hyp.strategies
+
+    @hyp.settings(max_examples=25, deadline=None)
+    @hyp.given(st.integers(1, 4), st.integers(1, 5), st.lists(st.integers(1, 3), max_size=2), st.integers(0, 10**6))
+    def check(n, c, extra, seed):
+        rng = np.random.default_rng(seed)
+        shape = (n, c) + tuple(extra)
+        x = rng.standard_normal(shape) * 4
+        y = rng.integers(0, c, (n,) + tuple(extra))
+        a = g.tensor(x, requires_grad=True)
+        F.cross_entropy(a, g.tensor(y), reduction="sum").backward()
+        logp = x - x.max(axis=1, keepdims=True)
+        logp -= np.log(np.exp(logp).sum(axis=1, keepdims=True))
+        onehot = np.moveaxis(np.eye(c)[y], -1, 1)
+        np.testing.assert_allclose(a.grad.numpy(), np.exp(logp) - onehot, atol=1e-5)
+        b = g.tensor(x, requires_grad=True)
+        ref = F.nll_loss(F.log_softmax(b, dim=1), g.tensor(y))
+        np.testing.assert_allclose(F.cross_entropy(g.tensor(x), g.tensor(y)).item(), ref.item(), rtol=1e-5)
+
+    check()
