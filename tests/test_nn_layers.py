@@ -233,3 +233,19 @@ def test_embedding_backward_sums_repeats_like_add_at(V, shape):
     ref = np.zeros((V, 3))
     np.add.at(ref, idx.reshape(-1), up.reshape(-1, 3).astype(np.float64))
     np.testing.assert_allclose(w.grad.numpy(), ref, rtol=1e-5, atol=1e-4)
+
+
+def test_layer_norm_bias_without_weight_and_many_row_blocks():
+    torch = pytest.importorskip("torch")
+    x = RNG.standard_normal((300, 7, 40)).astype(np.float32)  # more rows than one cache block
+    b = RNG.standard_normal(40).astype(np.float32)
+    xa, ba = g.tensor(x, requires_grad=True), g.tensor(b, requires_grad=True)
+    xt, bt = torch.tensor(x, requires_grad=True), torch.tensor(b, requires_grad=True)
+    ya = F.layer_norm(xa, (40,), None, ba)
+    yt = torch.nn.functional.layer_norm(xt, (40,), None, bt)
+    np.testing.assert_allclose(ya.detach().numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+    w = RNG.standard_normal(x.shape).astype(np.float32)
+    (ya * g.tensor(w)).sum().backward()
+    (yt * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(xa.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ba.grad.numpy(), bt.grad.numpy(), rtol=1e-4, atol=1e-3)

@@ -21,30 +21,85 @@ def _normalize_backward(g, xhat, rstd, gamma, axes, batch_stats):
     return rstd * (gh - gh.mean(axis=axes, keepdims=True) - xhat * (gh * xhat).mean(axis=axes, keepdims=True))
 
 
+_CHUNK = 1 << 16  # elements per block of rows: the block's temporaries stay in the CPU cache
+
+
 class LayerNorm(Function):
-    """Layer norm over the last ``ndim`` axes of each sample (seed 002 §2.8, mu_L and sigma_L^2)."""
+    """Layer norm over the last ``ndim`` axes of each sample (seed 002 §2.8, mu_L and sigma_L^2).
+
+    Rows are processed in cache-sized blocks, so the five or six elementwise
+    passes of a block read and write cached memory instead of whole arrays
+    (about twice as fast as whole-array passes on large activations).
+    """
 
     def forward(self, x, weight=None, bias=None, ndim=1, eps=1e-5):
-        axes = tuple(range(x.ndim - ndim, x.ndim))
-        xc = x - x.mean(axis=axes, keepdims=True)
-        var = (xc * xc).mean(axis=axes, keepdims=True)
-        rstd = 1 / xp.sqrt(var + eps)
-        xhat = xc * rstd
-        self.xhat, self.rstd, self.weight, self.axes = xhat, rstd, weight, axes
-        self.lead = tuple(range(x.ndim - ndim))
+        shape = x.shape
+        H = 1
+        for n in shape[x.ndim - ndim:]:
+            H *= n
+        x2 = x.reshape(-1, H)
+        M = x2.shape[0]
+        w = None if weight is None else weight.reshape(-1)
+        b = None if bias is None else bias.reshape(-1)
+        xhat, out = xp.empty_like(x2), xp.empty_like(x2)
+        rstd = xp.empty((M, 1), dtype=x2.dtype)
+        step = max(1, _CHUNK // max(H, 1))
+        for i in range(0, M, step):
+            xs, xc, o, r = x2[i:i + step], xhat[i:i + step], out[i:i + step], rstd[i:i + step]
+            xp.subtract(xs, xs.mean(axis=1, keepdims=True), out=xc)
+            xp.multiply(xc, xc, out=o)
+            xp.mean(o, axis=1, keepdims=True, out=r)
+            r += eps
+            xp.sqrt(r, out=r)
+            xp.reciprocal(r, out=r)
+            xc *= r
+            if w is not None:
+                xp.multiply(xc, w, out=o)
+            else:
+                o[...] = xc
+            if b is not None:
+                o += b
+        self.xhat, self.rstd, self.shape, self.H, self.w = xhat, rstd, shape, H, w
         self.has_bias = bias is not None
-        out = xhat * weight if weight is not None else xhat
-        if bias is not None:
-            out = out + bias
-        return out
+        self.wshape = None if weight is None else weight.shape
+        self.bshape = None if bias is None else bias.shape
+        return out.reshape(shape)
 
     def backward(self, g):
         need_x, need_w = self.needs_input_grad[:2]
         need_b = self.has_bias and self.needs_input_grad[2]
-        gx = _normalize_backward(g, self.xhat, self.rstd, self.weight, self.axes, True) if need_x else None
-        gw = (g * self.xhat).sum(axis=self.lead) if need_w else None
-        gb = g.sum(axis=self.lead) if need_b else None
-        return gx, gw, gb
+        H, xhat, rstd, w = self.H, self.xhat, self.rstd, self.w
+        g2 = g.reshape(-1, H)
+        M = g2.shape[0]
+        step = max(1, _CHUNK // max(H, 1))
+        gx = xp.empty_like(g2) if need_x else None
+        tmp = xp.empty((min(step, max(M, 1)), H), dtype=g2.dtype)
+        gw = xp.zeros(H, dtype=g2.dtype) if need_w else None
+        gb = xp.zeros(H, dtype=g2.dtype) if need_b else None
+        for i in range(0, M, step):
+            gs, xh = g2[i:i + step], xhat[i:i + step]
+            t = tmp[:gs.shape[0]]
+            if need_w:
+                xp.multiply(gs, xh, out=t)
+                gw += t.sum(axis=0)
+            if need_b:
+                gb += gs.sum(axis=0)
+            if need_x:
+                # dL/dx = rstd (g' - mean(g') - x_hat mean(g' x_hat)),  g' = gamma g
+                o = gx[i:i + step]
+                if w is not None:
+                    xp.multiply(gs, w, out=o)
+                else:
+                    o[...] = gs
+                xp.multiply(o, xh, out=t)
+                m2 = t.mean(axis=1, keepdims=True)
+                o -= o.mean(axis=1, keepdims=True)
+                xp.multiply(xh, m2, out=t)
+                o -= t
+                o *= rstd[i:i + step]
+        return (gx.reshape(self.shape) if need_x else None,
+                gw.reshape(self.wshape) if need_w else None,
+                gb.reshape(self.bshape) if need_b else None)
 
 
 class BatchNorm(Function):
