@@ -49,9 +49,12 @@ def test_cost_run_counts_parameters_exactly():
 
 def test_vanishing_verdict_reads_the_numbers():
     exp = registry["recurrent_vanishing"]()
-    def run(m, mse):
-        return Run({"model": m, "T": 100, "steps": 3000}, {"test_mse": mse, "grad_first_over_last_init": 1e-3})
-    ok, text = exp.verdict([run("RNN", 0.16), run("LSTM", 0.004), run("GRU", 0.002)])
+    def run(m, mse, kept=0.1):
+        return Run({"model": m, "T": 100, "steps": 3000},
+                   {"test_mse": mse, "grad_first_over_last_init": 1e-20, "grad_first_over_last_trained": kept})
+    ok, text = exp.verdict([run("RNN", 0.16, 1e-18), run("LSTM", 0.004), run("GRU", 0.002)])
     assert ok is True and "0.1600" in text
-    ok, _ = exp.verdict([run("RNN", 0.16), run("LSTM", 0.05), run("GRU", 0.002)])
+    ok, _ = exp.verdict([run("RNN", 0.16, 1e-18), run("LSTM", 0.05), run("GRU", 0.002)])
     assert ok is False
+    ok, _ = exp.verdict([run("RNN", 0.16, 0.1), run("LSTM", 0.004), run("GRU", 0.002)])
+    assert ok is False  # the gradient must reach back further in the gated nets than in the RNN
