@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-import gradiente as g
 from gradiente.data.datasets.sequences import adding_problem
 from gradiente.lab import Run, registry
 from gradiente.lab.experiments.recurrent_common import hidden_grad_norms

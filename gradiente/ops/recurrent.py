@@ -25,15 +25,6 @@ from ..autograd import Function
 from ..backend import xp
 
 
-def _sigmoid_(a):
-    """In-place logistic sigmoid, 1/(1+e^-a) = (1 + tanh(a/2))/2: no overflow for any a."""
-    a *= 0.5
-    xp.tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
-    return a
-
-
 def _order(T, reverse):
     return range(T - 1, -1, -1) if reverse else range(T)
 
@@ -53,7 +44,7 @@ def _project(x, w_ih, bias):
     return proj.reshape(T, B, -1)
 
 
-def _input_grads(fn, dG, x, w_ih, w_hh, hprev, n_gates_h=None):
+def _input_grads(fn, dG, x, w_ih, w_hh, hprev):
     """Gradients of x, W_ih, W_hh and the biases from the gate deltas dG (T, B, G*H)."""
     T, B, G = dG.shape
     flat = dG.reshape(T * B, G)

@@ -4,7 +4,6 @@ import re
 
 import numpy as np
 
-import gradiente as g
 from gradiente.lab import Experiment, register
 from gradiente.lab.experiments.recurrent_common import COLORS
 from gradiente.lab.utils import count_parameters

@@ -1,7 +1,6 @@
 """The vanishing gradient through time: Elman RNN vs LSTM vs GRU on the adding problem (seed 000 §6, seed 002 §4.5)."""
 import numpy as np
 
-import gradiente as g
 from gradiente.data.datasets.sequences import adding_problem
 from gradiente.lab import Experiment, register
 from gradiente.lab.experiments.recurrent_common import COLORS, MODELS, hidden_grad_norms, train_steps
