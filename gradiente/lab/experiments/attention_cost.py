@@ -88,8 +88,10 @@ class AttentionCostExperiment(Experiment):
         _, fx = self._series(runs, "transformer", "flops_per_sample")
         _, fl = self._series(runs, "lstm", "flops_per_sample")
         flop_slope_t = np.polyfit(np.log(tx[-2:]), np.log(fx[-2:]), 1)[0]
-        cross = next((L for L, a, b in zip(lx, ly, ty) if b > a), None)
-        where = f"the Transformer step becomes slower than the LSTM's at T = {cross}" if cross else \
+        slower = [b > a for a, b in zip(ly, ty)]
+        # the crossover: from this length on, the Transformer step stays slower than the LSTM's
+        cross = next((L for i, L in enumerate(lx) if all(slower[i:])), None)
+        where = f"the Transformer step is slower than the LSTM's from T = {cross} on" if cross else \
             f"the Transformer step stays faster up to T = {lx[-1]} (no crossover in this range)"
         ok = bool(flop_slope_t > 1.05 and slope_t >= slope_l - 0.1)
         return ok, (f"over the last lengths the step time grows as T^{slope_l:.2f} for the LSTM (T sequential "
