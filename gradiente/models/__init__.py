@@ -5,6 +5,8 @@ from .vit import ViT
 from .gpt import GPT
 from .bert import BertModel, SentenceEncoder
 from .cnn import PlainCNN, SimpleCNN, CNN1d
+from .rnn import RecurrentNet, adding_model, copy_model, forecaster, mnist1d_gru, digits_rnn
+from .charlm import CharLM
 from .resnet import BasicBlock, ResNet, resnet20
 from .autoencoder import Autoencoder, ConvAutoencoder
 from .vae import VAE, ConvVAE, vae_loss
