@@ -103,3 +103,20 @@ def test_penalty_errors():
         nn.elastic_net_penalty([g.ones(2)], l1_ratio=2.0)
     with pytest.raises(TypeError, match="item 0"):
         nn.l1_penalty([np.ones(2)])
+
+
+def test_more_constructor_errors():
+    with pytest.raises(ValueError, match="Softplus: beta must be non-zero"):
+        nn.Softplus(beta=0)
+    with pytest.raises(ValueError, match="padding_idx 5 must be within num_embeddings=5"):
+        nn.Embedding(5, 2, padding_idx=5)
+    with pytest.raises(ValueError, match="max_norm"):
+        nn.Embedding(5, 2, max_norm=1.0)
+    with pytest.raises(ValueError, match="num_features must be a positive int"):
+        nn.BatchNorm1d(0)
+    with pytest.raises(ValueError, match="PReLU: num_parameters"):
+        nn.PReLU(0)
+    with pytest.raises(TypeError, match="Residual: fn must be a Module"):
+        nn.Residual(lambda x: x)
+    with pytest.raises(ValueError, match="running_mean and running_var are required"):
+        g.nn.functional.batch_norm(g.randn(4, 3), None, None, training=False)
