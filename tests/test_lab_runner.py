@@ -189,3 +189,10 @@ def test_dask_local_cluster_on_loopback(tmp_path):
                         verbose=False, log=lambda *_: None)
         with Store(tmp_path / "results.sqlite") as s:
             assert s.count("_test_counting") == 2 and len(s.errors("_test_counting")) == 1
+
+
+def test_unreachable_cluster_fails_clearly(tmp_path):
+    pytest.importorskip("dask.distributed")
+    with pytest.raises(OSError, match="127.0.0.1:9"):
+        run_experiments(["_test_counting"], quick=True, out=str(tmp_path), cluster="tcp://127.0.0.1:9",
+                        verbose=False, log=lambda *_: None, connect_timeout=1)

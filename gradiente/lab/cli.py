@@ -66,7 +66,7 @@ def _compare(args):
     try:
         store = run_experiments(args.experiments, quick=args.quick, out=args.out, jobs=args.jobs,
                                 cluster=args.cluster, force=args.force, store_path=args.store)
-    except (ValueError, ImportError) as exc:
+    except (ValueError, ImportError, OSError, TimeoutError) as exc:  # OSError: a cluster that cannot be reached
         raise SystemExit(f"gradiente compare: {exc}")
     except KeyboardInterrupt:
         print("\ninterrupted: finished runs are stored; run the same command again to continue", file=sys.stderr)

@@ -160,12 +160,13 @@ def plan(store, names, quick, force=False):
 
 
 def run_experiments(names=None, quick=False, out="gradiente-results", jobs=None, cluster=None,
-                    force=False, store_path=None, verbose=True, log=print):
+                    force=False, store_path=None, verbose=True, log=print, connect_timeout=30):
     """Run the configurations of the named experiments (all by default) and store their results.
 
     ``jobs`` worker processes run locally (default: the number of CPUs; 1 runs
     in this process); ``cluster`` is the address of a Dask scheduler
-    (``tcp://host:port``) or a ``dask.distributed.Client``. Returns the store path.
+    (``tcp://host:port``, reached within ``connect_timeout`` seconds) or a
+    ``dask.distributed.Client``. Returns the store path.
     """
     names = resolve_experiments(names)
     store_path = store_path or os.path.join(out, "results.sqlite")
@@ -193,7 +194,7 @@ def run_experiments(names=None, quick=False, out="gradiente-results", jobs=None,
         if not tasks:
             return store_path
         if cluster is not None:
-            _run_dask(tasks, cluster, record, verbose)
+            _run_dask(tasks, cluster, record, verbose, connect_timeout)
         else:
             jobs = (os.cpu_count() or 1) if jobs is None else int(jobs)
             if jobs < 1:
@@ -240,7 +241,7 @@ def _run_pool(tasks, jobs, record, verbose):
     pool.shutdown(wait=True)
 
 
-def _run_dask(tasks, cluster, record, verbose):
+def _run_dask(tasks, cluster, record, verbose, connect_timeout=30):
     try:
         from dask.distributed import Client, as_completed as dask_completed
     except ImportError:
@@ -248,7 +249,7 @@ def _run_dask(tasks, cluster, record, verbose):
             "gradiente compare --cluster needs Dask distributed: pip install 'gradiente[cluster]'"
         ) from None
     own = not hasattr(cluster, "submit")
-    client = Client(cluster) if own else cluster
+    client = Client(cluster, timeout=connect_timeout) if own else cluster
     try:
         futures = [client.submit(_execute_task, (name, config, False), pure=False) for name, config in tasks]
         for fut in dask_completed(futures):
