@@ -104,7 +104,7 @@ class LongRangeExperiment(Experiment):
 
     def table(self, runs):
         return [{"T": r.config["T"], "model": r.config["model"], "steps": r.config["steps"],
-                 "test MSE": round(r.final["test_mse"], 4), "baseline MSE": round(BASELINE_MSE, 4),
+                 "test MSE": float(f"{r.final['test_mse']:.3g}"), "baseline MSE": round(BASELINE_MSE, 4),
                  "params": r.final["params"], "train s": round(r.final["train_time_s"], 1)}
                 for r in sorted(runs, key=lambda r: (r.config["T"], r.config["model"]))]
 
