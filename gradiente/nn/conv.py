@@ -1,4 +1,4 @@
-"""Convolutional layers (seed 000 §5; seed 001; seed 002 §2.6, §4.2, §4.9): ``Conv1d``, ``Conv2d``,
+"""Convolutional layers (seed 000 §5; seed 001; seed 002 §4.2, §4.3): ``Conv1d``, ``Conv2d``,
 ``ConvTranspose1d``, ``ConvTranspose2d``.
 
 A convolutional layer is the dense layer z = W a + b with two constraints
@@ -114,7 +114,7 @@ class _ConvNd(Module):
 
 
 class Conv1d(_ConvNd):
-    """1-D convolution over (N, C_in, L) -> (N, C_out, L_out) (seed 002 §2.6; seed 003: 1-D CNNs for sequences)."""
+    """1-D convolution over (N, C_in, L) -> (N, C_out, L_out) (seed 002 §4.2; seed 003: 1-D CNNs for sequences)."""
 
     _nd = 1
 

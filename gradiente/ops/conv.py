@@ -1,4 +1,4 @@
-"""Fused convolution kernels: conv1d/2d and transposed conv1d/2d (seed 000 §5; seed 001; seed 002 §2.6, §4.2, §4.9).
+"""Fused convolution kernels: conv1d/2d and transposed conv1d/2d (seed 000 §5; seed 001; seed 002 §4.2, §4.3).
 
 The convolution sum of seed 000 §5 (cross-correlation, as every framework computes it),
 
@@ -447,7 +447,7 @@ def conv_transpose(x, weight, bias=None, stride=1, padding=0, output_padding=0, 
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-D convolution over (N, C, L) (seed 002 §2.6, seed 003): ``torch.nn.functional.conv1d``."""
+    """1-D convolution over (N, C, L) (seed 002 §4.2, seed 003): ``torch.nn.functional.conv1d``."""
     return conv(input, weight, bias, stride, padding, dilation, groups, nd=1)
 
 

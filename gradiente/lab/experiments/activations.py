@@ -1,4 +1,4 @@
-"""Activations in a deep MLP: vanishing sigmoid gradients, dead ReLUs, SELU self-normalisation (seed 002 §2.4)."""
+"""Activations in a deep MLP: vanishing sigmoid gradients, dead ReLUs, SELU self-normalisation (seed 002 §2.5)."""
 import math
 
 import numpy as np
@@ -13,7 +13,7 @@ ACTS = ("sigmoid", "tanh", "relu", "selu", "gelu")
 
 
 def lecun_normal_(model):
-    """W ~ N(0, 1/fan_in), b = 0: the initialisation SELU's fixed point assumes (seed 002 §2.4, §3.9)."""
+    """W ~ N(0, 1/fan_in), b = 0: the initialisation SELU's fixed point assumes (seed 002 §2.5, §3.9)."""
     with g.no_grad():
         for lin in model.linears():
             g.nn.init.normal_(lin.weight, 0.0, 1.0 / math.sqrt(lin.in_features))
@@ -46,7 +46,7 @@ class ActivationsExperiment(Experiment):
     claim = ("In a deep MLP the sigmoid's derivative (at most 1/4) shrinks the gradient layer after layer, so the "
              "first layers barely learn; ReLU units can die (output 0 for every input); SELU keeps the "
              "activations near mean 0 and standard deviation 1 through depth.")
-    seed_ref = "seed 002 §2.4 (activation functions, SELU constants), seed 000 §2 (delta recursion)"
+    seed_ref = "seed 002 §2.5 (activation functions, SELU constants), seed 000 §2 (delta recursion)"
 
     def setup(self):
         load_digits_data()

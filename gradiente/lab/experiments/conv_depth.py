@@ -20,7 +20,7 @@ class ConvDepthExperiment(Experiment):
              "and give the gradient a direct path to the first layers. With BatchNorm the plain network's "
              "first-layer gradient does not vanish (the figure shows its norm): the difference is how well "
              "the deep composition can be optimised.")
-    seed_ref = "seed 002 §4.4 (ResNet, skip connections), seed 002 §2.7, seed 000 §2 (delta recursion)"
+    seed_ref = "seed 002 §4.4 (ResNet, skip connections), seed 002 §2.9, seed 000 §2 (delta recursion)"
 
     def setup(self):
         load_digits_data(flat=False)

@@ -16,7 +16,7 @@ class NormalizationExperiment(Experiment):
     claim = ("A deep MLP (20 hidden layers, PyTorch's default initialisation) barely trains without "
              "normalisation; with BatchNorm or LayerNorm after every linear layer the activations are re-centred "
              "and re-scaled and the same net converges.")
-    seed_ref = "seed 002 §2.6 (batch and layer normalisation)"
+    seed_ref = "seed 002 §2.8 (batch and layer normalisation)"
 
     def setup(self):
         load_digits_data()

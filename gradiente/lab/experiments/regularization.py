@@ -34,7 +34,7 @@ class RegularizationExperiment(Experiment):
     claim = ("On a small training set with noisy labels (300 digits, 30% of the labels replaced at random) a large "
              "MLP memorises the data; an L2 penalty, elastic net or dropout shrink the gap between training and "
              "validation accuracy, and an L1 penalty drives many weights to zero.")
-    seed_ref = "seed 002 §3.10 (L1, L2, elastic net), seed 002 §2.5 (inverted dropout), seed 003 (regularisation)"
+    seed_ref = "seed 002 §3.10 (L1, L2, elastic net), seed 002 §2.7 (inverted dropout), seed 003 (regularisation)"
 
     def setup(self):
         load_digits_data()

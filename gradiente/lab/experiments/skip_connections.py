@@ -16,7 +16,7 @@ class SkipConnectionsExperiment(Experiment):
     claim = ("A plain 30-layer MLP hardly trains: the gradient reaching its first layers is tiny. Adding the "
              "input of each block to its output (a = f(z) + a_prev) gives the gradient a direct path, and the "
              "same depth trains.")
-    seed_ref = "seed 002 §2.7 (skip / residual connections), seed 002 (ResNet)"
+    seed_ref = "seed 002 §2.9 (skip / residual connections), seed 002 §4.4 (ResNet)"
 
     def setup(self):
         load_digits_data()
