@@ -13,7 +13,6 @@ rate does not decay to zero (seed 002 §3.7); the units of delta match those of 
 which is why the default ``lr`` is 1.
 """
 from ..backend import xp
-from ..tensor import Tensor
 from .optimizer import Optimizer, _check_non_negative, _check_unit_interval
 
 
@@ -41,16 +40,9 @@ class Adadelta(Optimizer):
 
     def _update_group(self, group):
         lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])
-        for p in group["params"]:
-            g = self._grad(p, group)
-            if g is None:
-                continue
+        for p, g in self._params_with_grad(group):
             d = p.data
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["square_avg"] = Tensor(xp.zeros_like(d))
-                state["acc_delta"] = Tensor(xp.zeros_like(d))
+            state = self._state(p, "square_avg", "acc_delta")
             state["step"] += 1
             sq, acc = state["square_avg"].data, state["acc_delta"].data
             g = self._prepare_grad(g, d, float(group["weight_decay"]), group["maximize"])

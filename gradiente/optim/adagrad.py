@@ -50,10 +50,7 @@ class Adagrad(Optimizer):
 
     def _update_group(self, group):
         lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
-        for p in group["params"]:
-            g = self._grad(p, group)
-            if g is None:
-                continue
+        for p, g in self._params_with_grad(group):
             d = p.data
             state = self.state[p]
             if "sum" not in state:

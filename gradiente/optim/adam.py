@@ -55,16 +55,9 @@ class Adam(Optimizer):
         beta1, beta2 = (float(b) for b in group["betas"])
         amsgrad = group["amsgrad"]
         decoupled = group["decoupled_weight_decay"]
-        for p in group["params"]:
-            g = self._grad(p, group)
-            if g is None:
-                continue
+        for p, g in self._params_with_grad(group):
             d = p.data
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = Tensor(xp.zeros_like(d))
-                state["exp_avg_sq"] = Tensor(xp.zeros_like(d))
+            state = self._state(p, "exp_avg", "exp_avg_sq")
             step = state["step"] = state["step"] + 1
             m, v = state["exp_avg"].data, state["exp_avg_sq"].data
             if decoupled and wd != 0:

@@ -205,6 +205,22 @@ class Optimizer:
             return xp.subtract(s, g, out=s)
         return xp.add(g, s, out=s)
 
+    def _params_with_grad(self, group):
+        """Yield ``(p, g)`` for every parameter of ``group`` that has a gradient (``g`` its array)."""
+        for p in group["params"]:
+            g = self._grad(p, group)
+            if g is not None:
+                yield p, g
+
+    def _state(self, p, *zero_buffers):
+        """The state of ``p``; on its first step, ``step`` 0 and a zero tensor for each of ``zero_buffers``."""
+        state = self.state[p]
+        if not state:
+            state["step"] = 0
+            for key in zero_buffers:
+                state[key] = Tensor(xp.zeros_like(p.data))
+        return state
+
     @staticmethod
     def _grad(p, group):
         """The gradient array of ``p`` (or None), checked against the parameter's shape."""

@@ -45,15 +45,9 @@ class RMSprop(Optimizer):
     def _update_group(self, group):
         lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
         mu, centered = float(group["momentum"]), group["centered"]
-        for p in group["params"]:
-            g = self._grad(p, group)
-            if g is None:
-                continue
+        for p, g in self._params_with_grad(group):
             d = p.data
-            state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["square_avg"] = Tensor(xp.zeros_like(d))
+            state = self._state(p, "square_avg")
             if mu > 0 and state.get("momentum_buffer") is None:
                 state["momentum_buffer"] = Tensor(xp.zeros_like(d))
             if centered and state.get("grad_avg") is None:

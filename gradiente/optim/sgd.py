@@ -48,10 +48,7 @@ class SGD(Optimizer):
     def _update_group(self, group):
         lr, mu, damp = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
         nesterov = group["nesterov"]
-        for p in group["params"]:
-            g = self._grad(p, group)
-            if g is None:
-                continue
+        for p, g in self._params_with_grad(group):
             d = p.data
             g = self._prepare_grad(g, d, float(group["weight_decay"]), group["maximize"])
             w = self._buffer(d, 1)
