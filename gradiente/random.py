@@ -2,6 +2,8 @@
 
 ``manual_seed(n)`` resets it, so a run repeats bit for bit.
 """
+from numbers import Integral
+
 import numpy as _np
 
 _STATE = {"generator": _np.random.default_rng(0)}
@@ -21,6 +23,17 @@ seed = manual_seed
 def get_generator():
     """The generator every random draw uses (a ``numpy.random.Generator``)."""
     return _STATE["generator"]
+
+
+def resolve_generator(value, name="random_state"):
+    """``value`` as a ``numpy.random.Generator``: None gives gradiente's own, an int a new one seeded with it."""
+    if value is None:
+        return get_generator()
+    if isinstance(value, _np.random.Generator):
+        return value
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        return _np.random.default_rng(int(value))
+    raise TypeError(f"{name} must be None, an int seed or a numpy.random.Generator, got {type(value).__name__}")
 
 
 def get_rng_state():

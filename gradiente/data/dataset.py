@@ -11,7 +11,7 @@ from numbers import Integral
 
 import numpy as _np
 
-from ..random import get_generator
+from ..random import resolve_generator
 from ..tensor import Tensor
 
 
@@ -105,16 +105,6 @@ class ConcatDataset(Dataset):
         return self.datasets[k][index - start]
 
 
-def _resolve_generator(generator):
-    if generator is None:
-        return get_generator()
-    if isinstance(generator, _np.random.Generator):
-        return generator
-    if isinstance(generator, Integral) and not isinstance(generator, bool):
-        return _np.random.default_rng(int(generator))
-    raise TypeError(f"generator must be None, an int seed or a numpy.random.Generator, got {type(generator).__name__}")
-
-
 def _split_lengths(n, lengths, caller):
     lengths = list(lengths)
     if not lengths:
@@ -141,7 +131,7 @@ def random_split(dataset, lengths, generator=None):
     """
     n = len(dataset)
     sizes = _split_lengths(n, lengths, "random_split")
-    perm = _resolve_generator(generator).permutation(n)
+    perm = resolve_generator(generator, "generator").permutation(n)
     out, start = [], 0
     for s in sizes:
         out.append(Subset(dataset, perm[start:start + s]))

@@ -19,18 +19,8 @@ from numbers import Integral
 
 import numpy as _np
 
-from ...random import get_generator
+from ...random import resolve_generator
 from ...tensor import Tensor, get_default_dtype
-
-
-def _rng(random_state):
-    if random_state is None:
-        return get_generator()
-    if isinstance(random_state, _np.random.Generator):
-        return random_state
-    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
-        return _np.random.default_rng(int(random_state))
-    raise TypeError(f"random_state must be None, an int or a numpy.random.Generator, got {type(random_state).__name__}")
 
 
 def _positive(fn, name, value, minimum=1):
@@ -53,7 +43,7 @@ def adding_problem(n_samples, seq_len, random_state=None):
     """
     n = _positive("adding_problem", "n_samples", n_samples)
     T = _positive("adding_problem", "seq_len", seq_len, 2)
-    rng = _rng(random_state)
+    rng = resolve_generator(random_state)
     values = rng.random((n, T))
     first = rng.integers(0, T // 2, n)
     second = rng.integers(T // 2, T, n)
@@ -81,7 +71,7 @@ def copy_task(n_samples, n_symbols=8, length=10, delay=20, random_state=None):
     K = _positive("copy_task", "n_symbols", n_symbols)
     L = _positive("copy_task", "length", length)
     D = _positive("copy_task", "delay", delay, 0)
-    rng = _rng(random_state)
+    rng = resolve_generator(random_state)
     T = 2 * L + D + 1
     symbols = rng.integers(0, K, (n, L))
     inp = _np.full((n, T), K, dtype=_np.int64)
@@ -105,7 +95,7 @@ def sines(n_samples, seq_len, n_components=3, noise=0.05, random_state=None):
     k = _positive("sines", "n_components", n_components)
     if noise < 0:
         raise ValueError(f"sines: noise must be >= 0, got {noise}")
-    rng = _rng(random_state)
+    rng = resolve_generator(random_state)
     t = _np.arange(T + 1)[None, None, :]
     period = rng.uniform(8, 40, (n, k, 1))
     phase = rng.uniform(0, 2 * _np.pi, (n, k, 1))

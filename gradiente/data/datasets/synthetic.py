@@ -10,18 +10,8 @@ from numbers import Integral
 
 import numpy as _np
 
-from ...random import get_generator
+from ...random import resolve_generator
 from ...tensor import Tensor, get_default_dtype
-
-
-def _rng(random_state):
-    if random_state is None:
-        return get_generator()
-    if isinstance(random_state, _np.random.Generator):
-        return random_state
-    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
-        return _np.random.default_rng(int(random_state))
-    raise TypeError(f"random_state must be None, an int or a numpy.random.Generator, got {type(random_state).__name__}")
 
 
 def _check_n(name, n_samples, minimum=1):
@@ -59,7 +49,7 @@ def xor(n_samples=None, noise=0.0, random_state=None):
             raise ValueError("xor: noise needs n_samples (the plain truth table has 4 exact rows)")
         return _finish(table, labels, 0.0, False, None)
     n = _check_n("xor", n_samples)
-    rng = _rng(random_state)
+    rng = resolve_generator(random_state)
     corner = _np.arange(n) % 4
     return _finish(table[corner], labels[corner], noise, True, rng)
 
@@ -68,7 +58,7 @@ def make_moons(n_samples=100, noise=0.0, shuffle=True, random_state=None):
     """Two interleaving half circles (as scikit-learn's ``make_moons``): label 0 upper, 1 lower."""
     n = _check_n("make_moons", n_samples, 2)
     _check_noise("make_moons", noise)
-    rng = _rng(random_state)
+    rng = resolve_generator(random_state)
     n_out = n // 2
     n_in = n - n_out
     t_out = _np.linspace(0, _np.pi, n_out)
@@ -87,7 +77,7 @@ def make_circles(n_samples=100, noise=0.0, factor=0.8, shuffle=True, random_stat
     _check_noise("make_circles", noise)
     if not 0 <= factor < 1:
         raise ValueError(f"make_circles: factor has to be between 0 and 1, got {factor}")
-    rng = _rng(random_state)
+    rng = resolve_generator(random_state)
     n_out = n // 2
     n_in = n - n_out
     t_out = _np.linspace(0, 2 * _np.pi, n_out, endpoint=False)
@@ -111,7 +101,7 @@ def make_spirals(n_samples=300, n_classes=3, noise=0.2, turns=1.0, shuffle=True,
     if not isinstance(n_classes, Integral) or n_classes < 2:
         raise ValueError(f"make_spirals: n_classes must be an integer >= 2, got {n_classes!r}")
     _check_noise("make_spirals", noise)
-    rng = _rng(random_state)
+    rng = resolve_generator(random_state)
     y = _np.arange(n) % n_classes
     counts = _np.bincount(y, minlength=n_classes)
     r = _np.concatenate([_np.linspace(0.0, 1.0, c) for c in counts])
