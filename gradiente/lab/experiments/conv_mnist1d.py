@@ -27,6 +27,37 @@ def _accuracy(model, X, y):
         return float((model(g.tensor(X)).numpy().argmax(1) == y).mean())
 
 
+def train_reference(build_model, config, recorder):
+    """The reference set-up of Greydanus & Kobak on MNIST-1D: Adam 1e-2, random batches of 100, ``config["steps"]``.
+
+    ``build_model(config["model"])`` gives the network; ``config["shuffled"]`` picks the shuffled positions.
+    Logs the mean training loss and the test accuracy 20 times; returns the final accuracies and costs.
+    """
+    from gradiente.data.datasets import load_mnist1d
+
+    X, y, Xt, yt = load_mnist1d(shuffle_seq=config["shuffled"], as_tensor=False)
+    model = build_model(config["model"])
+    opt = g.optim.Adam(model.parameters(), lr=1e-2)
+    rng = np.random.default_rng(config["seed"])
+    steps, every = config["steps"], max(config["steps"] // 20, 1)
+    elapsed, run_loss = 0.0, 0.0
+    for step in range(1, steps + 1):
+        t = time.perf_counter()
+        idx = rng.integers(0, len(X), 100)
+        loss = cross_entropy(model(g.tensor(X[idx])), g.tensor(y[idx]))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        elapsed += time.perf_counter() - t
+        run_loss += float(loss.item())
+        if step % every == 0:
+            recorder.log_epoch(step, train_loss=run_loss / every, test_acc=_accuracy(model, Xt, yt),
+                               wall_s=elapsed)
+            run_loss = 0.0
+    return {"test_acc": _accuracy(model, Xt, yt), "train_acc": _accuracy(model, X, y), "train_time_s": elapsed,
+            "params": count_parameters(model), "flops_per_sample": count_flops(model, g.tensor(Xt[:8]))}
+
+
 @register
 class MNIST1DExperiment(Experiment):
     name = "conv_mnist1d"
@@ -51,29 +82,7 @@ class MNIST1DExperiment(Experiment):
                 for sh in (False, True) for m in MODELS for s in seeds]
 
     def run(self, config, recorder):
-        from gradiente.data.datasets import load_mnist1d
-
-        X, y, Xt, yt = load_mnist1d(shuffle_seq=config["shuffled"], as_tensor=False)
-        model = build(config["model"])
-        opt = g.optim.Adam(model.parameters(), lr=1e-2)
-        rng = np.random.default_rng(config["seed"])
-        steps, every = config["steps"], max(config["steps"] // 20, 1)
-        elapsed, run_loss = 0.0, 0.0
-        for step in range(1, steps + 1):
-            t = time.perf_counter()
-            idx = rng.integers(0, len(X), 100)
-            loss = cross_entropy(model(g.tensor(X[idx])), g.tensor(y[idx]))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            elapsed += time.perf_counter() - t
-            run_loss += float(loss.item())
-            if step % every == 0:
-                recorder.log_epoch(step, train_loss=run_loss / every, test_acc=_accuracy(model, Xt, yt),
-                                   wall_s=elapsed)
-                run_loss = 0.0
-        return {"test_acc": _accuracy(model, Xt, yt), "train_acc": _accuracy(model, X, y), "train_time_s": elapsed,
-                "params": count_parameters(model), "flops_per_sample": count_flops(model, g.tensor(Xt[:8]))}
+        return train_reference(build, config, recorder)
 
     def _mean(self, runs, model, shuffled, key="test_acc"):
         v = [r.final[key] for r in runs if r.config["model"] == model and r.config["shuffled"] == shuffled]

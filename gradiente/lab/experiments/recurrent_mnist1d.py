@@ -1,13 +1,9 @@
 """MNIST-1D read as a sequence: the paper's GRU next to the MLP and the CNN, with and without shuffling (seed 003)."""
-import time
-
 import numpy as np
 
-import gradiente as g
 from gradiente.lab import Experiment, register
-from gradiente.lab.experiments.conv_mnist1d import build as build_conv_family
+from gradiente.lab.experiments.conv_mnist1d import build as build_conv_family, train_reference
 from gradiente.lab.experiments.recurrent_common import COLORS
-from gradiente.lab.utils import count_flops, count_parameters, cross_entropy
 from gradiente.models.rnn import mnist1d_gru
 
 MODELS = ("mlp", "cnn", "gru")
@@ -17,11 +13,6 @@ PUBLISHED = {"gru": 0.91, "gru_shuffled": 0.57}
 
 def build(kind):
     return mnist1d_gru() if kind == "gru" else build_conv_family(kind)
-
-
-def _accuracy(model, X, y):
-    with g.no_grad():
-        return float((model(g.tensor(X)).numpy().argmax(1) == y).mean())
 
 
 @register
@@ -45,29 +36,7 @@ class RecurrentMNIST1DExperiment(Experiment):
         return [{"model": m, "shuffled": sh, "steps": steps, "seed": 0} for sh in (False, True) for m in MODELS]
 
     def run(self, config, recorder):
-        from gradiente.data.datasets import load_mnist1d
-
-        X, y, Xt, yt = load_mnist1d(shuffle_seq=config["shuffled"], as_tensor=False)
-        model = build(config["model"])
-        opt = g.optim.Adam(model.parameters(), lr=1e-2)  # the paper's set-up: Adam 1e-2, batch 100
-        rng = np.random.default_rng(config["seed"])
-        steps, every = config["steps"], max(config["steps"] // 20, 1)
-        elapsed, run_loss = 0.0, 0.0
-        for step in range(1, steps + 1):
-            t = time.perf_counter()
-            idx = rng.integers(0, len(X), 100)
-            loss = cross_entropy(model(g.tensor(X[idx])), g.tensor(y[idx]))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            elapsed += time.perf_counter() - t
-            run_loss += float(loss.item())
-            if step % every == 0:
-                recorder.log_epoch(step, train_loss=run_loss / every, test_acc=_accuracy(model, Xt, yt),
-                                   wall_s=elapsed)
-                run_loss = 0.0
-        return {"test_acc": _accuracy(model, Xt, yt), "train_acc": _accuracy(model, X, y), "train_time_s": elapsed,
-                "params": count_parameters(model), "flops_per_sample": count_flops(model, g.tensor(Xt[:8]))}
+        return train_reference(build, config, recorder)  # the paper's set-up: Adam 1e-2, batch 100
 
     def _final(self, runs, model, shuffled):
         v = [r.final["test_acc"] for r in runs if r.config["model"] == model and r.config["shuffled"] == shuffled]
