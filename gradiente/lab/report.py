@@ -196,6 +196,14 @@ def _img_tag(path):
     return f'<img alt="{alt}" src="data:image/png;base64,{data}">'
 
 
+def _write_lines(path, lines):
+    """Write the lines to ``path`` through a temporary file, so that a reader never sees half a report."""
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+    os.replace(tmp, path)
+
+
 def _write_html(path, sections, title, machine):
     from .. import __version__
 
@@ -230,10 +238,7 @@ def _write_html(path, sections, title, machine):
             parts.append(f"<pre>{html.escape(p)}</pre>")
         parts.append("</section>")
     parts.append("</body></html>")
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write("\n".join(parts))
-    os.replace(tmp, path)
+    _write_lines(path, parts)
 
 
 def _write_md(path, sections, out_dir, title):
@@ -253,10 +258,7 @@ def _write_md(path, sections, out_dir, title):
             lines += [f"![{s['name']}]({rel})", ""]
         if s["rows"]:
             lines += [md_table(s["rows"])]
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines))
-    os.replace(tmp, path)
+    _write_lines(path, lines)
 
 
 def terminal_table(sections, width=100):
