@@ -15,13 +15,14 @@ means gradiente is faster).
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 import gradiente as g
 from gradiente.nn import functional as F
+
+from _timing import time_per_call
 
 D, H, FF, L, B, C = 128, 4, 512, 64, 32, 10
 
@@ -135,19 +136,12 @@ class _TorchMiniLM:
         return Fn.normalize((x * m).sum(1) / m.sum(1).clamp(min=1e-9), dim=1).numpy()
 
 
-def timeit(fn, steps):
-    t = time.perf_counter()
-    for _ in range(steps):
-        fn()
-    return (time.perf_counter() - t) / steps
-
-
 def compare(name, gstep, tstep, steps, rounds):
     gstep(), tstep()  # warm up
     gt, tt = [], []
     for _ in range(rounds):
-        gt.append(timeit(gstep, steps))
-        tt.append(timeit(tstep, steps))
+        gt.append(time_per_call(gstep, steps))
+        tt.append(time_per_call(tstep, steps))
     gm, tm = statistics.median(gt), statistics.median(tt)
     print(f"{name:<40} gradiente {gm * 1e3:8.2f} ms   torch {tm * 1e3:8.2f} ms   ratio {gm / tm:5.2f}")
     return gm, tm

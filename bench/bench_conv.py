@@ -71,6 +71,15 @@ def _interleaved(fa, fb, repeats, warmup=3):
     return statistics.median(ta), statistics.median(tb)
 
 
+def _train_step(model, opt, loss_fn, x, y):
+    """One training step (zero_grad, forward, loss, backward, step), the same calls in either library."""
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+    return step
+
+
 def _report(name, t_torch, t_ours, target=None):
     ratio = t_ours / t_torch
     tail = f"  (target <= {target})" if target is not None else ""
@@ -87,17 +96,7 @@ def bench_lenet(torch, repeats):
     t_opt, g_opt = torch.optim.SGD(tm.parameters(), lr=0.01), g.optim.SGD(gm.parameters(), lr=0.01)
     t_loss, g_loss = torch.nn.CrossEntropyLoss(), g.nn.CrossEntropyLoss()
     xt, yt, xg, yg = torch.from_numpy(x), torch.from_numpy(y), g.tensor(x), g.tensor(y)
-
-    def t_step():
-        t_opt.zero_grad()
-        t_loss(tm(xt), yt).backward()
-        t_opt.step()
-
-    def g_step():
-        g_opt.zero_grad()
-        g_loss(gm(xg), yg).backward()
-        g_opt.step()
-
+    t_step, g_step = _train_step(tm, t_opt, t_loss, xt, yt), _train_step(gm, g_opt, g_loss, xg, yg)
     r1 = _report("LeNet-5 training step (batch 64)", *_interleaved(t_step, g_step, repeats), target=1.0)
     xi = rng.standard_normal((256, 1, 28, 28)).astype(np.float32)
     xit, xig = torch.from_numpy(xi), g.tensor(xi)
@@ -125,16 +124,7 @@ def bench_cnn1d(torch, repeats):
     t_opt, g_opt = torch.optim.Adam(tm.parameters(), lr=1e-2), g.optim.Adam(gm.parameters(), lr=1e-2)
     t_loss, g_loss = torch.nn.CrossEntropyLoss(), g.nn.CrossEntropyLoss()
     xt, yt, xg, yg = torch.from_numpy(x), torch.from_numpy(y), g.tensor(x), g.tensor(y)
-
-    def t_step():
-        t_opt.zero_grad()
-        t_loss(tm(xt), yt).backward()
-        t_opt.step()
-
-    def g_step():
-        g_opt.zero_grad()
-        g_loss(gm(xg), yg).backward()
-        g_opt.step()
+    t_step, g_step = _train_step(tm, t_opt, t_loss, xt, yt), _train_step(gm, g_opt, g_loss, xg, yg)
 
     return _report("MNIST-1D CNN training step (batch 100)", *_interleaved(t_step, g_step, repeats))
 

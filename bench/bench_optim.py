@@ -11,11 +11,12 @@ no framework around them) gives the floor, and a full gradiente training step
 """
 import argparse
 import statistics
-import time
 
 import numpy as np
 
 import gradiente as g
+
+from _timing import time_per_call
 
 SHAPES = [(256, 784), (256,), (128, 256), (128,), (10, 128), (10,)]
 CONFIGS = [
@@ -83,20 +84,13 @@ def _numpy_adam_step(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     return step
 
 
-def _time(fn, steps):
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        fn()
-    return (time.perf_counter() - t0) / steps
-
-
 def _median_interleaved(fns, steps, rounds):
     for fn in fns:
         fn()
     samples = [[] for _ in fns]
     for _ in range(rounds):
         for i, fn in enumerate(fns):
-            samples[i].append(_time(fn, steps))
+            samples[i].append(time_per_call(fn, steps))
     return [statistics.median(s) for s in samples]
 
 

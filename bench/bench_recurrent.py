@@ -16,6 +16,8 @@ import numpy as np
 
 import gradiente as g
 
+from _timing import time_per_call
+
 I, H, T, B, C = 32, 128, 50, 32, 10
 
 
@@ -76,13 +78,6 @@ def make_pair(kind, torch, x, y):
     return gstep, tstep
 
 
-def _time(step, n, clock=time.perf_counter):
-    t0 = clock()
-    for _ in range(n):
-        step()
-    return (clock() - t0) / n
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=20)
@@ -112,8 +107,8 @@ def main(argv=None):
             gstep(), tstep()
         gt, tt = [], []
         for _ in range(args.rounds):
-            gt.append(_time(gstep, args.steps, clock))
-            tt.append(_time(tstep, args.steps, clock))
+            gt.append(time_per_call(gstep, args.steps, clock))
+            tt.append(time_per_call(tstep, args.steps, clock))
         mg, mt = statistics.median(gt), statistics.median(tt)
         print(f"{kind:6s} {mg * 1e3:13.2f} {mt * 1e3:9.2f} {mg / mt:6.2f}  {lg:.5f} / {lt:.5f}")
 

@@ -14,13 +14,12 @@ both, and the MLP within 1.3x of the NumPy floor.
 On a busy machine use ``OPENBLAS_NUM_THREADS=1`` (PyTorch then gets one thread too).
 """
 import argparse
-import os
-import statistics
-import time
 
 import numpy as np
 
 import gradiente as g
+
+from _timing import median_us_interleaved, torch_or_none
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
 XOR_Y = np.array([[0], [1], [1], [0]], dtype=np.float32)
@@ -130,37 +129,19 @@ def numpy_mlp():
     return step
 
 
-def _time(step, n):
-    t0 = time.perf_counter()
-    for _ in range(n):
-        step()
-    return (time.perf_counter() - t0) / n * 1e6
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=9)
     ap.add_argument("--xor-steps", type=int, default=2000)
     ap.add_argument("--mlp-steps", type=int, default=100)
     args = ap.parse_args()
-    try:
-        import torch
-        torch.set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", 2)))
-    except ImportError:
-        torch = None
+    torch = torch_or_none()
     for name, make, floor, n in (("xor 2-8-1 (MSE, Adam)", lib_xor, numpy_xor, args.xor_steps),
                                  ("mlp 784-256-128-10 (CE, Adam)", lib_mlp, numpy_mlp, args.mlp_steps)):
         steps = {"gradiente": make(g), "numpy by hand": floor()}
         if torch is not None:
             steps["torch"] = make(torch)
-        for step in steps.values():
-            for _ in range(min(n, 50)):
-                step()
-        times = {k: [] for k in steps}
-        for _ in range(args.rounds):
-            for k, step in steps.items():
-                times[k].append(_time(step, n))
-        med = {k: statistics.median(v) for k, v in times.items()}
+        med = median_us_interleaved(steps, n, args.rounds)
         print(f"{name}: " + ", ".join(f"{k} {v:.1f} us" for k, v in med.items()))
         ratios = f"   gradiente / numpy by hand = {med['gradiente'] / med['numpy by hand']:.2f}x"
         if "torch" in med:

@@ -32,6 +32,18 @@ def _median_ms(times):
     return 1000 * statistics.median(times)
 
 
+def _hand_epoch(model, loss_fn, opt, loader):
+    """One epoch of the plain training loop, the same calls in either library."""
+    def epoch():
+        model.train()
+        for xb, yb in loader:
+            loss = loss_fn(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return epoch
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
@@ -74,21 +86,8 @@ def main():
     def g_trainer_epoch():
         trainer.fit(g_loader, epochs=1)
 
-    def g_hand_epoch():
-        gm_hand.train()
-        for xb, yb in g_loader:
-            loss = hand_loss(gm_hand(xb), yb)
-            hand_opt.zero_grad()
-            loss.backward()
-            hand_opt.step()
-
-    def t_hand_epoch():
-        tm.train()
-        for xb, yb in t_loader:
-            loss = t_loss(tm(xb), yb)
-            t_opt.zero_grad()
-            loss.backward()
-            t_opt.step()
+    g_hand_epoch = _hand_epoch(gm_hand, hand_loss, hand_opt, g_loader)
+    t_hand_epoch = _hand_epoch(tm, t_loss, t_opt, t_loader)
 
     cases = {"loader gradiente": g_iter, "loader torch": t_iter, "epoch Trainer": g_trainer_epoch,
              "epoch gradiente hand loop": g_hand_epoch, "epoch torch hand loop": t_hand_epoch}

@@ -11,13 +11,12 @@ On a busy machine run it as ``OPENBLAS_NUM_THREADS=1 python bench/engine_overhea
 gets one thread too, and thread oversubscription stays out of the comparison.
 """
 import argparse
-import os
-import statistics
-import time
 
 import numpy as np
 
 import gradiente as g
+
+from _timing import median_us_interleaved, torch_or_none
 
 
 def _xor_data():
@@ -181,13 +180,6 @@ def numpy_mlp():
     return step
 
 
-def _time(step, n):
-    t0 = time.perf_counter()
-    for _ in range(n):
-        step()
-    return (time.perf_counter() - t0) / n * 1e6
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=2000)
@@ -207,25 +199,14 @@ def main():
         prof.disable()
         pstats.Stats(prof).sort_stats("tottime").print_stats(25)
         return
-    try:
-        import torch
-        torch.set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", 2)))
-    except ImportError:
-        torch = None
+    torch = torch_or_none()
     cases = [("xor 2-8-1", gradiente_xor, torch_xor, numpy_xor, args.steps),
              ("mlp 784-256-128-10", gradiente_mlp, torch_mlp, numpy_mlp, max(args.steps // 20, 20))]
     for name, gmake, tmake, nmake, n in cases:
         steps = {"gradiente": gmake(), "numpy by hand": nmake()}
         if torch is not None:
             steps["torch"] = tmake(torch)
-        for step in steps.values():
-            for _ in range(min(n, 50)):
-                step()
-        times = {k: [] for k in steps}
-        for _ in range(args.rounds):
-            for k, step in steps.items():
-                times[k].append(_time(step, n))
-        med = {k: statistics.median(v) for k, v in times.items()}
+        med = median_us_interleaved(steps, n, args.rounds)
         line = f"{name:20s}" + "".join(f"  {k} {v:8.1f} us" for k, v in med.items())
         line += f"  | gradiente/numpy {med['gradiente'] / med['numpy by hand']:.2f}x"
         if "torch" in med:
