@@ -353,23 +353,22 @@ def silu(input, inplace=False):
     return SiLU.apply(_as_tensor(input, "silu"))
 
 
-def softmax(input, dim=None, dtype=None):
-    """softmax along ``dim`` (seed 002 §2.5); ``dim=None`` picks PyTorch's legacy implicit dim."""
-    input = _as_tensor(input, "softmax")
+def _apply_along_dim(function, name, input, dim, dtype):
+    """``function`` applied along ``dim`` after the dtype cast; a 0-d input is treated as shape (1,)."""
+    input = _as_tensor(input, name)
     if dtype is not None:
         input = input.to(dtype)
-    dim = _implicit_softmax_dim(input.ndim) if dim is None else check_dim("softmax", dim, input.ndim)
+    dim = _implicit_softmax_dim(input.ndim) if dim is None else check_dim(name, dim, input.ndim)
     if input.ndim == 0:
-        return Softmax.apply(input.reshape(1), dim=0).reshape(())
-    return Softmax.apply(input, dim=dim)
+        return function.apply(input.reshape(1), dim=0).reshape(())
+    return function.apply(input, dim=dim)
+
+
+def softmax(input, dim=None, dtype=None):
+    """softmax along ``dim`` (seed 002 §2.5); ``dim=None`` picks PyTorch's legacy implicit dim."""
+    return _apply_along_dim(Softmax, "softmax", input, dim, dtype)
 
 
 def log_softmax(input, dim=None, dtype=None):
     """log softmax along ``dim``, stable at large |z|."""
-    input = _as_tensor(input, "log_softmax")
-    if dtype is not None:
-        input = input.to(dtype)
-    dim = _implicit_softmax_dim(input.ndim) if dim is None else check_dim("log_softmax", dim, input.ndim)
-    if input.ndim == 0:
-        return LogSoftmax.apply(input.reshape(1), dim=0).reshape(())
-    return LogSoftmax.apply(input, dim=dim)
+    return _apply_along_dim(LogSoftmax, "log_softmax", input, dim, dtype)
