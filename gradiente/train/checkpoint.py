@@ -89,6 +89,17 @@ def _decode(obj, arrays):
 
 
 # ------------------------------------------------------------------ save/load
+def _load_component(path, doc, arrays, key, obj):
+    """Load the saved ``doc[key]`` ("optimizer" or "scheduler") into ``obj``, checking its class."""
+    if doc[key] is None:
+        raise ValueError(f"load_checkpoint: {str(path)!r} holds no {key} state")
+    saved_cls = doc[key]["class"]
+    if saved_cls != type(obj).__name__:
+        raise TypeError(f"load_checkpoint: the checkpoint holds {saved_cls} state, "
+                        f"but the {key} given is {type(obj).__name__}")
+    obj.load_state_dict(_decode(doc[key]["state_dict"], arrays))
+
+
 def save_checkpoint(path, model, optimizer=None, scheduler=None, epoch=None, extra=None):
     """Save model, optimizer and scheduler state, the epoch, the random state and ``extra`` to ``path``.
 
@@ -145,21 +156,9 @@ def load_checkpoint(path, model=None, optimizer=None, scheduler=None, strict=Tru
     if model is not None:
         model.load_state_dict(model_state, strict=strict)
     if optimizer is not None:
-        if doc["optimizer"] is None:
-            raise ValueError(f"load_checkpoint: {str(path)!r} holds no optimizer state")
-        saved_cls = doc["optimizer"]["class"]
-        if saved_cls != type(optimizer).__name__:
-            raise TypeError(f"load_checkpoint: the checkpoint holds {saved_cls} state, "
-                            f"but the optimizer given is {type(optimizer).__name__}")
-        optimizer.load_state_dict(_decode(doc["optimizer"]["state_dict"], arrays))
+        _load_component(path, doc, arrays, "optimizer", optimizer)
     if scheduler is not None:
-        if doc["scheduler"] is None:
-            raise ValueError(f"load_checkpoint: {str(path)!r} holds no scheduler state")
-        saved_cls = doc["scheduler"]["class"]
-        if saved_cls != type(scheduler).__name__:
-            raise TypeError(f"load_checkpoint: the checkpoint holds {saved_cls} state, "
-                            f"but the scheduler given is {type(scheduler).__name__}")
-        scheduler.load_state_dict(_decode(doc["scheduler"]["state_dict"], arrays))
+        _load_component(path, doc, arrays, "scheduler", scheduler)
     rng_state = _decode(doc["rng_state"], arrays)
     if restore_rng:
         set_rng_state(rng_state)

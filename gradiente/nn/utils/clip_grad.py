@@ -39,6 +39,16 @@ def _norm_type(norm_type, name):
     return norm_type
 
 
+def _non_negative(value, what, name):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: {what} must be a number, got {value!r}") from None
+    if value < 0:
+        raise ValueError(f"{name}: {what} must be >= 0, got {value}")
+    return value
+
+
 def _vector_norm(a, p):
     """The p-norm of ``a`` seen as one vector, in ``a``'s dtype (a NumPy scalar)."""
     if p == 2.0:
@@ -96,12 +106,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         parameters = [parameters]
     else:
         parameters = list(parameters)
-    try:
-        max_norm = float(max_norm)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name}: max_norm must be a number, got {max_norm!r}") from None
-    if max_norm < 0:
-        raise ValueError(f"{name}: max_norm must be >= 0, got {max_norm}")
+    max_norm = _non_negative(max_norm, "max_norm", name)
     grads = _grads(parameters, name)
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
     clip_grads_with_norm_(parameters, max_norm, total)
@@ -111,11 +116,6 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 def clip_grad_value_(parameters, clip_value):
     """Clamp every gradient component of ``parameters`` to ``[-clip_value, clip_value]`` (in place)."""
     name = "clip_grad_value_"
-    try:
-        clip_value = float(clip_value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name}: clip_value must be a number, got {clip_value!r}") from None
-    if clip_value < 0:
-        raise ValueError(f"{name}: clip_value must be >= 0, got {clip_value}")
+    clip_value = _non_negative(clip_value, "clip_value", name)
     for gr in _grads(parameters, name):
         xp.clip(gr, -clip_value, clip_value, out=gr)
