@@ -110,6 +110,11 @@ class LRScheduler:
 class _LambdaScheduler(LRScheduler):
     """Shared state handling of the schedulers driven by user functions."""
 
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        _check_optimizer(type(self).__name__, optimizer)
+        self._set_lambdas(lr_lambda, optimizer)
+        super().__init__(optimizer, last_epoch)
+
     def _set_lambdas(self, fn, optimizer):
         n = len(optimizer.param_groups)
         if isinstance(fn, (list, tuple)):
@@ -142,22 +147,12 @@ class _LambdaScheduler(LRScheduler):
 class LambdaLR(_LambdaScheduler):
     """lr = initial_lr * lr_lambda(epoch): any schedule given as a function (seed 002 §3.8)."""
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        _check_optimizer("LambdaLR", optimizer)
-        self._set_lambdas(lr_lambda, optimizer)
-        super().__init__(optimizer, last_epoch)
-
     def get_lr(self):
         return [base * f(self.last_epoch) for f, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
 class MultiplicativeLR(_LambdaScheduler):
     """lr is multiplied by lr_lambda(epoch) at every step after the first (seed 002 §3.8)."""
-
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        _check_optimizer("MultiplicativeLR", optimizer)
-        self._set_lambdas(lr_lambda, optimizer)
-        super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
         if self._is_initial or self.last_epoch <= 0:
