@@ -112,3 +112,17 @@ def test_tiny_random_bert_forward_and_errors():
         m(ids.astype(np.float32))
     with pytest.raises(ValueError, match="max_position_embeddings"):
         m(np.ones((1, 11), dtype=np.int64))
+
+
+@needs_model
+def test_minilm_matches_sentence_transformers(model, monkeypatch):
+    """The issue's reference: sentence-transformers' own encode() over the same package folder."""
+    pytest.importorskip("torch")
+    st = pytest.importorskip("sentence_transformers")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from bert_reference import SENTENCES
+    reference = st.SentenceTransformer(str(pretrained_path()), device="cpu").encode(SENTENCES, convert_to_numpy=True)
+    emb = model.encode(SENTENCES)
+    cos = (emb * reference).sum(1) / np.linalg.norm(emb, axis=1) / np.linalg.norm(reference, axis=1)
+    assert cos.min() >= 0.99999
+    assert np.abs(emb - reference).max() < 1e-4
