@@ -7,12 +7,12 @@ with strided convolutions and upsamples back with transposed convolutions
 (seed 002 §4.9), for (N, C, S, S) images with S divisible by 4.
 """
 from .. import nn
+from ._images import check_images, quarter_size
 
 
 def _check_image(model, x):
-    c, s = model.in_channels, model.image_size
-    if x.ndim != 4 or tuple(x.shape[1:]) != (c, s, s):
-        raise ValueError(f"{type(model).__name__}: expected images (N, {c}, {s}, {s}), got shape {tuple(x.shape)}")
+    s = model.image_size
+    check_images(type(model).__name__, x, (model.in_channels, s, s))
 
 
 class Autoencoder(nn.Module):
@@ -47,10 +47,8 @@ class ConvEncoder(nn.Module):
 
     def __init__(self, in_channels, image_size, out_features, channels=(16, 32)):
         super().__init__()
-        if image_size % 4:
-            raise ValueError(f"ConvEncoder: image_size must be divisible by 4, got {image_size}")
         c1, c2 = channels
-        s = image_size // 4
+        s = quarter_size("ConvEncoder", image_size)
         self.net = nn.Sequential(
             nn.Conv2d(in_channels, c1, 3, stride=2, padding=1), nn.ReLU(),
             nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),
@@ -66,10 +64,8 @@ class ConvDecoder(nn.Module):
 
     def __init__(self, latent_dim, out_channels, image_size, channels=(32, 16)):
         super().__init__()
-        if image_size % 4:
-            raise ValueError(f"ConvDecoder: image_size must be divisible by 4, got {image_size}")
         c2, c1 = channels
-        s = image_size // 4
+        s = quarter_size("ConvDecoder", image_size)
         self.net = nn.Sequential(
             nn.Linear(latent_dim, c2 * s * s), nn.ReLU(), nn.Unflatten(1, (c2, s, s)),
             nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),

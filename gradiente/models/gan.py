@@ -17,6 +17,7 @@ from .. import nn
 from ..autograd import no_grad
 from ..creation import ones, randn, zeros
 from ..nn import functional as F
+from ._images import check_images, quarter_size
 
 
 class Generator(nn.Module):
@@ -44,9 +45,7 @@ class Discriminator(nn.Module):
                                  nn.LeakyReLU(0.2), nn.Linear(hidden, 1))
 
     def forward(self, x):
-        if tuple(x.shape[1:]) != self.shape:
-            raise ValueError(f"Discriminator: expected images (N, {', '.join(map(str, self.shape))}), "
-                             f"got shape {tuple(x.shape)}")
+        check_images("Discriminator", x, self.shape)
         return self.net(x)
 
 
@@ -55,10 +54,8 @@ class DCGANGenerator(nn.Module):
 
     def __init__(self, latent_dim=16, out_channels=1, image_size=8, channels=32):
         super().__init__()
-        if image_size % 4:
-            raise ValueError(f"DCGANGenerator: image_size must be divisible by 4, got {image_size}")
         self.latent_dim = latent_dim
-        s = image_size // 4
+        s = quarter_size("DCGANGenerator", image_size)
         self.net = nn.Sequential(
             nn.Unflatten(1, (latent_dim, 1, 1)),
             nn.ConvTranspose2d(latent_dim, 2 * channels, s, 1, 0, bias=False), nn.BatchNorm2d(2 * channels), nn.ReLU(),
@@ -75,9 +72,7 @@ class DCGANDiscriminator(nn.Module):
 
     def __init__(self, in_channels=1, image_size=8, channels=32):
         super().__init__()
-        if image_size % 4:
-            raise ValueError(f"DCGANDiscriminator: image_size must be divisible by 4, got {image_size}")
-        s = image_size // 4
+        s = quarter_size("DCGANDiscriminator", image_size)
         self.shape = (in_channels, image_size, image_size)
         self.net = nn.Sequential(
             nn.Conv2d(in_channels, channels, 4, 2, 1), nn.LeakyReLU(0.2),
@@ -86,9 +81,7 @@ class DCGANDiscriminator(nn.Module):
         )
 
     def forward(self, x):
-        if tuple(x.shape[1:]) != self.shape:
-            raise ValueError(f"DCGANDiscriminator: expected images (N, {', '.join(map(str, self.shape))}), "
-                             f"got shape {tuple(x.shape)}")
+        check_images("DCGANDiscriminator", x, self.shape)
         return self.net(x)
 
 
