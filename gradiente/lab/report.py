@@ -53,6 +53,14 @@ def pyplot():
     return plt
 
 
+def save_figure(fig, path, dpi=90):
+    """Lay ``fig`` out, write it to ``path`` (a PNG) and close it; returns ``path``."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    pyplot().close(fig)
+    return path
+
+
 def fmt(v):
     """A table cell: floats with 4 significant digits, lists shortened."""
     if isinstance(v, bool) or v is None:

@@ -80,7 +80,7 @@ class ActivationsExperiment(Experiment):
                 "params": count_parameters(model), "flops_per_sample": count_flops(model, g.tensor(Xv[:8]))}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         fig, ax = plt.subplots(1, 4, figsize=(16, 3.8))
@@ -104,10 +104,7 @@ class ActivationsExperiment(Experiment):
             a_.set_ylabel(yl)
             a_.set_xlabel("epoch" if "accuracy" in t else "layer (input to output)")
             a_.legend(fontsize=8)
-        fig.tight_layout()
-        path = f"{fig_dir}/activations.png"
-        fig.savefig(path, dpi=90)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/activations.png")]
 
     def table(self, runs):
         rows = []

@@ -48,7 +48,7 @@ class AttentionCostExperiment(Experiment):
         return [r.config["length"] for r in rs], [r.final[key] for r in rs]
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
         plt = pyplot()
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
         for kind, c in (("lstm", "C0"), ("transformer", "C1")):
@@ -64,11 +64,7 @@ class AttentionCostExperiment(Experiment):
         axes[1].set_title("steps that cannot run in parallel")
         for ax in axes:
             ax.legend()
-        fig.tight_layout()
-        path = f"{fig_dir}/attention_cost.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/attention_cost.png")]
 
     def table(self, runs):
         rows = []

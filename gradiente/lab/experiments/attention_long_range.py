@@ -77,7 +77,7 @@ class LongRangeExperiment(Experiment):
                 "train_time_s": time.perf_counter() - t0}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
         plt = pyplot()
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
         Ts = sorted({r.config["T"] for r in runs})
@@ -96,11 +96,7 @@ class LongRangeExperiment(Experiment):
         axes[1].set_xlabel("training step")
         axes[1].set_ylabel("test MSE")
         axes[1].legend(fontsize=6)
-        fig.tight_layout()
-        path = f"{fig_dir}/attention_long_range.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/attention_long_range.png")]
 
     def table(self, runs):
         return [{"T": r.config["T"], "model": r.config["model"], "steps": r.config["steps"],

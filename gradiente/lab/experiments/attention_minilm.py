@@ -50,7 +50,7 @@ class MiniLMAttentionMapsExperiment(Experiment):
                 "params": int(sum(p.numel() for p in model.parameters()))}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
         plt = pyplot()
         r = runs[0]
         maps, tokens = np.array(r.logs["maps"]), r.logs["tokens"]
@@ -65,11 +65,7 @@ class MiniLMAttentionMapsExperiment(Experiment):
             ax.set_yticks(range(len(tokens)))
             ax.set_yticklabels(tokens, fontsize=7)
             ax.set_title(f"layer {layer}, head {head} (entropy {ent[layer, head]:.2f})", fontsize=9)
-        fig.tight_layout()
-        path = f"{fig_dir}/attention_maps.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/attention_maps.png")]
 
     def table(self, runs):
         ent = np.array(runs[0].logs["entropy"])
@@ -131,7 +127,7 @@ class MiniLMTransferExperiment(Experiment):
                 "trained_params": int(sum(p.numel() for p in head.parameters()))}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
         plt = pyplot()
         fig, ax = plt.subplots(figsize=(6, 3.8))
         for r in runs:
@@ -143,11 +139,7 @@ class MiniLMTransferExperiment(Experiment):
         ax.axhline(0.25, color="k", ls=":", lw=0.8)
         ax.set_xlabel("training step of the linear head")
         ax.set_ylabel("accuracy on paraphrased test sentences")
-        fig.tight_layout()
-        path = f"{fig_dir}/attention_transfer.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/attention_transfer.png")]
 
     def table(self, runs):
         rows = []

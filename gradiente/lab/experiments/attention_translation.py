@@ -44,7 +44,7 @@ class TranslationExperiment(Experiment):
         return metrics
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
         plt = pyplot()
         r = max(runs, key=lambda r: r.config["epochs"])
         maps = np.array(r.logs["cross_attention"])
@@ -67,11 +67,7 @@ class TranslationExperiment(Experiment):
         ax.set_xlabel("epoch")
         ax.set_ylabel("exact match (greedy)")
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        path = f"{fig_dir}/attention_translation.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/attention_translation.png")]
 
     def table(self, runs):
         return [{"seed": r.config["seed"], "train pairs": r.config["n_train"], "epochs": r.config["epochs"],

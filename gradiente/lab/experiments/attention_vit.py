@@ -60,7 +60,7 @@ class ViTDigitsExperiment(Experiment):
                 "train_time_s": time.perf_counter() - t_all}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
         plt = pyplot()
         fig, ax = plt.subplots(figsize=(6, 3.8))
         for r in runs:
@@ -71,11 +71,7 @@ class ViTDigitsExperiment(Experiment):
         ax.set_ylabel("test accuracy")
         ax.set_title("ViT on the 8x8 digits (360 held-out images)")
         ax.legend()
-        fig.tight_layout()
-        path = f"{fig_dir}/attention_vit.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/attention_vit.png")]
 
     def table(self, runs):
         return [{"patch": r.config["patch"], "seed": r.config["seed"], "epochs": r.config["epochs"],

@@ -51,7 +51,7 @@ class ConvDepthExperiment(Experiment):
                 "params": count_parameters(model), "flops_per_sample": count_flops(model, g.tensor(Xv[:8]))}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         fig, ax = plt.subplots(1, 3, figsize=(15, 4))
@@ -72,11 +72,7 @@ class ConvDepthExperiment(Experiment):
         ax[2].set(xlabel="step", ylabel="||dL/dW|| of conv1", title="first-layer gradient norm")
         for a in ax:
             a.legend(fontsize=8)
-        fig.tight_layout()
-        path = f"{fig_dir}/conv_depth.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/conv_depth.png")]
 
     def table(self, runs):
         rows = []

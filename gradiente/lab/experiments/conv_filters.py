@@ -46,7 +46,7 @@ class ConvFiltersExperiment(Experiment):
                 "params": count_parameters(model), "flops_per_sample": count_flops(model, g.tensor(Xv[:8]))}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         r = runs[0]
@@ -67,11 +67,7 @@ class ConvFiltersExperiment(Experiment):
             for j in range(k):
                 ax[2 + i, j + 1].imshow(maps[i, j], cmap="viridis")
         fig.suptitle("first-layer 3x3 kernels (top) and their ReLU feature maps for four test digits", fontsize=10)
-        fig.tight_layout()
-        path = f"{fig_dir}/conv_filters.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/conv_filters.png")]
 
     def table(self, runs):
         return [{k: r.final[k] for k in ("val_acc", "kernel_smoothness_init", "kernel_smoothness", "filter_change")}

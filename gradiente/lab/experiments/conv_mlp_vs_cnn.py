@@ -50,7 +50,7 @@ class MLPvsCNNExperiment(Experiment):
         return final
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         fig, ax = plt.subplots(1, 2, figsize=(11, 4))
@@ -67,11 +67,7 @@ class MLPvsCNNExperiment(Experiment):
         ax[1].set(xlabel="test images shifted by (pixels)", ylabel="accuracy", title="translation", xticks=[0, 1, 2])
         for a in ax:
             a.legend(fontsize=8)
-        fig.tight_layout()
-        path = f"{fig_dir}/conv_mlp_vs_cnn.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/conv_mlp_vs_cnn.png")]
 
     def table(self, runs):
         rows = []

@@ -89,7 +89,7 @@ class MNIST1DExperiment(Experiment):
         return float(np.mean(v)) if v else None
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         fig, ax = plt.subplots(1, 2, figsize=(12, 4.2))
@@ -108,11 +108,7 @@ class MNIST1DExperiment(Experiment):
         ax[1].set(xticks=range(3), xticklabels=MODELS, ylabel="test accuracy", title="final test accuracy")
         for a in ax:
             a.legend(fontsize=8)
-        fig.tight_layout()
-        path = f"{fig_dir}/conv_mnist1d.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/conv_mnist1d.png")]
 
     def table(self, runs):
         rows = []

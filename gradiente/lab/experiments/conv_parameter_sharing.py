@@ -33,7 +33,7 @@ class ParameterSharingExperiment(Experiment):
                 "formula": ci * co * s ** 4 + co * s * s if config["layer"] == "dense" else 9 * ci * co + co}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         fig, ax = plt.subplots(1, 2, figsize=(11, 4))
@@ -46,11 +46,7 @@ class ParameterSharingExperiment(Experiment):
         ax[1].set(xlabel="image side S", ylabel="FLOPs per sample", title="forward FLOPs")
         for a in ax:
             a.legend()
-        fig.tight_layout()
-        path = f"{fig_dir}/conv_parameter_sharing.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/conv_parameter_sharing.png")]
 
     def table(self, runs):
         return [{"layer": r.config["layer"], "S": r.config["size"], "params": r.final["params"],

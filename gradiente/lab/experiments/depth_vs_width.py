@@ -99,7 +99,7 @@ class DepthVsWidthExperiment(Experiment):
         return rows
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         fig, ax = plt.subplots(1, 2, figsize=(12, 4.2))
@@ -127,10 +127,7 @@ class DepthVsWidthExperiment(Experiment):
         ax[1].set_ylabel("validation accuracy")
         ax[1].set_title("three spirals: equal parameter budgets", fontsize=10)
         ax[1].legend(fontsize=8)
-        fig.tight_layout()
-        path = f"{fig_dir}/depth_vs_width.png"
-        fig.savefig(path, dpi=90)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/depth_vs_width.png")]
 
     def table(self, runs):
         rows = self._width_rows(runs) + self._depth_rows(runs)

@@ -83,7 +83,7 @@ class DistillationExperiment(Experiment):
         return rows
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         fig, ax = plt.subplots(figsize=(7, 4.2))
@@ -96,10 +96,7 @@ class DistillationExperiment(Experiment):
         ax.set_xlabel("student epoch")
         ax.set_ylabel("validation accuracy")
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        path = f"{fig_dir}/distillation.png"
-        fig.savefig(path, dpi=90)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/distillation.png")]
 
     def verdict(self, runs):
         if not runs:

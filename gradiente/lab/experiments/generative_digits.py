@@ -113,7 +113,7 @@ class GenerativeDigitsExperiment(Experiment):
         return gan
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         by = {r.config["model"]: r for r in runs}
@@ -124,10 +124,7 @@ class GenerativeDigitsExperiment(Experiment):
             a.imshow(image_grid(np.asarray(r.logs["samples"]), nrow=8), cmap="gray_r", vmin=0, vmax=1)
             a.set_title(f"{m} samples (classifier confidence {r.final['sample_confidence']:.2f})", fontsize=9)
             a.axis("off")
-        fig.tight_layout()
-        paths.append(f"{fig_dir}/generative_samples.png")
-        fig.savefig(paths[-1], dpi=100)
-        plt.close(fig)
+        paths.append(save_figure(fig, f"{fig_dir}/generative_samples.png", dpi=100))
         fig, ax = plt.subplots(1, 3, figsize=(15, 3.6))
         for m, r in by.items():
             if "vae" in m:
@@ -150,10 +147,7 @@ class GenerativeDigitsExperiment(Experiment):
         ax[2].axis("off")
         for a in ax[:2]:
             a.legend(fontsize=7)
-        fig.tight_layout()
-        paths.append(f"{fig_dir}/generative_curves.png")
-        fig.savefig(paths[-1], dpi=90)
-        plt.close(fig)
+        paths.append(save_figure(fig, f"{fig_dir}/generative_curves.png"))
         return paths
 
     def table(self, runs):

@@ -65,7 +65,7 @@ class InitializationExperiment(Experiment):
                 "params": count_parameters(model), "flops_per_sample": count_flops(model, g.tensor(Xv[:8]))}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         fig, ax = plt.subplots(1, 2, figsize=(12, 4.2))
@@ -84,10 +84,7 @@ class InitializationExperiment(Experiment):
             a.set_xlabel("hidden layer")
             a.set_ylabel("std (zeros shown at 1e-12)")
             a.legend(fontsize=8)
-        fig.tight_layout()
-        path = f"{fig_dir}/initialization.png"
-        fig.savefig(path, dpi=90)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/initialization.png")]
 
     def table(self, runs):
         rows = []

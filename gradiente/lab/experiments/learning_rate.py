@@ -44,7 +44,7 @@ class LearningRateExperiment(Experiment):
                 "params": count_parameters(model), "flops_per_sample": count_flops(model, g.tensor(Xv[:8]))}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         fig, ax = plt.subplots(figsize=(7, 4.2))
@@ -62,10 +62,7 @@ class LearningRateExperiment(Experiment):
         ax.set_xlabel("epoch")
         ax.set_ylabel("training loss (x: diverged)")
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        path = f"{fig_dir}/learning_rate.png"
-        fig.savefig(path, dpi=90)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/learning_rate.png")]
 
     def table(self, runs):
         rows = []

@@ -51,7 +51,7 @@ class MinibatchExperiment(Experiment):
                 "flops_per_sample": count_flops(model, g.tensor(Xv[:8]))}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         names = list(SETTINGS)
@@ -72,10 +72,7 @@ class MinibatchExperiment(Experiment):
             a.legend(fontsize=8)
         ax[0].set_xlabel("epoch")
         ax[1].set_xlabel("wall-clock time (s)")
-        fig.tight_layout()
-        path = f"{fig_dir}/minibatch.png"
-        fig.savefig(path, dpi=90)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/minibatch.png")]
 
     def table(self, runs):
         rows = []

@@ -41,7 +41,7 @@ class NormalizationExperiment(Experiment):
                 "params": count_parameters(model), "flops_per_sample": count_flops(model, g.tensor(Xv[:8]))}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         fig, ax = plt.subplots(1, 3, figsize=(16, 4.2))
@@ -63,10 +63,7 @@ class NormalizationExperiment(Experiment):
             a.set_ylabel(yl)
             a.set_xlabel(xl)
             a.legend(fontsize=8)
-        fig.tight_layout()
-        path = f"{fig_dir}/normalization.png"
-        fig.savefig(path, dpi=90)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/normalization.png")]
 
     def table(self, runs):
         rows = []

@@ -76,7 +76,7 @@ class OptimizersExperiment(Experiment):
                 "params": count_parameters(model), "flops_per_sample": count_flops(model, g.tensor(Xv[:8]))}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         names = list(SETTINGS)
@@ -102,10 +102,7 @@ class OptimizersExperiment(Experiment):
         ax[1].set_xlabel("epoch")
         ax[1].set_ylabel("training loss (digits MLP)")
         ax[1].legend(fontsize=8)
-        fig.tight_layout()
-        path = f"{fig_dir}/optimizers.png"
-        fig.savefig(path, dpi=90)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/optimizers.png")]
 
     def table(self, runs):
         rows = []

@@ -64,7 +64,7 @@ class RecurrentCharLMExperiment(Experiment):
                 "train_time_s": float(sum(r["time_s"] for r in hist))}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         fig, ax = plt.subplots(1, 2, figsize=(11, 4))
@@ -85,10 +85,7 @@ class RecurrentCharLMExperiment(Experiment):
         ax[1].set_ylim(0, 1)
         for a in ax:
             a.legend(fontsize=8)
-        fig.tight_layout()
-        path = f"{fig_dir}/recurrent_charlm.png"
-        fig.savefig(path, dpi=90)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/recurrent_charlm.png")]
 
     def table(self, runs):
         rows = []

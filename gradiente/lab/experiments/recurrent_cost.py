@@ -52,7 +52,7 @@ class RecurrentCostExperiment(Experiment):
         return None
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         sizes = sorted({r.config["hidden"] for r in runs})
@@ -68,10 +68,7 @@ class RecurrentCostExperiment(Experiment):
         for a in ax:
             a.set_xlabel("hidden size H")
             a.legend(fontsize=8)
-        fig.tight_layout()
-        path = f"{fig_dir}/recurrent_cost.png"
-        fig.savefig(path, dpi=90)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/recurrent_cost.png")]
 
     def table(self, runs):
         rows = []

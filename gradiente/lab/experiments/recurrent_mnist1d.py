@@ -43,7 +43,7 @@ class RecurrentMNIST1DExperiment(Experiment):
         return float(np.mean(v)) if v else None
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         fig, ax = plt.subplots(1, 2, figsize=(11, 4))
@@ -68,10 +68,7 @@ class RecurrentMNIST1DExperiment(Experiment):
         ax[1].set_ylabel("final test accuracy")
         ax[1].set_ylim(0, 1)
         ax[1].legend(fontsize=8)
-        fig.tight_layout()
-        path = f"{fig_dir}/recurrent_mnist1d.png"
-        fig.savefig(path, dpi=90)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/recurrent_mnist1d.png")]
 
     def table(self, runs):
         rows = []

@@ -59,7 +59,7 @@ class RecurrentVanishingExperiment(Experiment):
                 "flops_per_sample": count_flops(net, Xte[:4])}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         fig, ax = plt.subplots(1, 3, figsize=(15, 4))
@@ -87,10 +87,7 @@ class RecurrentVanishingExperiment(Experiment):
             ax[i].set_title(f"gradient reaching h_t, T = {Tshow} ({'at init' if i == 1 else 'trained'})", fontsize=10)
         for a in ax:
             a.legend(fontsize=8)
-        fig.tight_layout()
-        path = f"{fig_dir}/recurrent_vanishing.png"
-        fig.savefig(path, dpi=90)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/recurrent_vanishing.png")]
 
     def table(self, runs):
         rows = []

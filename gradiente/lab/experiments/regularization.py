@@ -66,7 +66,7 @@ class RegularizationExperiment(Experiment):
                 "params": count_parameters(model), "flops_per_sample": count_flops(model, g.tensor(Xv[:8]))}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         names = list(SETTINGS)
@@ -94,10 +94,7 @@ class RegularizationExperiment(Experiment):
         ax[2].set_xlabel("log10 |w|")
         ax[2].set_ylabel("number of weights")
         ax[2].legend(fontsize=8)
-        fig.tight_layout()
-        path = f"{fig_dir}/regularization.png"
-        fig.savefig(path, dpi=90)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/regularization.png")]
 
     def table(self, runs):
         rows = []

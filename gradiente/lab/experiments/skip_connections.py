@@ -43,7 +43,7 @@ class SkipConnectionsExperiment(Experiment):
                 "params": count_parameters(model), "flops_per_sample": count_flops(model, g.tensor(Xv[:8]))}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         fig, ax = plt.subplots(1, 2, figsize=(12, 4.2))
@@ -63,10 +63,7 @@ class SkipConnectionsExperiment(Experiment):
         ax[1].set_ylabel("||dL/dW|| at initialisation")
         for a in ax:
             a.legend(fontsize=8)
-        fig.tight_layout()
-        path = f"{fig_dir}/skip_connections.png"
-        fig.savefig(path, dpi=90)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/skip_connections.png")]
 
     def table(self, runs):
         rows = []

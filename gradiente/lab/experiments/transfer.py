@@ -89,7 +89,7 @@ class TransferExperiment(Experiment):
         return rows
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         rows = self._rows(runs)
@@ -115,10 +115,7 @@ class TransferExperiment(Experiment):
         ax[1].set_xlabel("epoch on the target task")
         ax[1].set_ylabel(f"validation accuracy ({k0} examples per class)")
         ax[1].legend(fontsize=8)
-        fig.tight_layout()
-        path = f"{fig_dir}/transfer.png"
-        fig.savefig(path, dpi=90)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/transfer.png")]
 
     def table(self, runs):
         return self._rows(runs)

@@ -70,7 +70,7 @@ class XorExperiment(Experiment):
                 "params": count_parameters(model), "flops_per_sample": count_flops(model, g.tensor(X))}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
 
         plt = pyplot()
         fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
@@ -91,10 +91,7 @@ class XorExperiment(Experiment):
         ax.legend(dict(zip(lab, h)).values(), dict(zip(lab, h)).keys())
         ax.set_xlabel("epoch")
         ax.set_ylabel("accuracy on the 4 XOR points")
-        fig.tight_layout()
-        path = f"{fig_dir}/xor.png"
-        fig.savefig(path, dpi=90)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/xor.png")]
 
     def table(self, runs):
         rows = []
