@@ -7,6 +7,7 @@ import gradiente as g
 from gradiente import nn
 from gradiente.lab import Experiment, register
 from gradiente.lab.experiments.attention_common import SequenceLSTM, SequenceTransformer
+from gradiente.lab.experiments.conv_mnist1d import build as build_mnist1d
 from gradiente.lab.utils import count_flops, count_parameters
 from gradiente.nn import functional as F
 
@@ -27,15 +28,12 @@ class PatchSequence(nn.Module):
 
 
 def build(kind):
-    if kind == "mlp":
-        return nn.Sequential(nn.Linear(40, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, 10))
-    if kind == "cnn":
-        from gradiente.models import CNN1d
-        return CNN1d()
     if kind == "gru":
         return PatchSequence(SequenceLSTM(1, 10, hidden_size=64, cell="GRU"), 1)
-    return PatchSequence(SequenceTransformer(4, 10, d_model=64, nhead=4, num_layers=2, dim_feedforward=128,
-                                             max_len=10), 4)
+    if kind == "transformer":
+        return PatchSequence(SequenceTransformer(4, 10, d_model=64, nhead=4, num_layers=2, dim_feedforward=128,
+                                                 max_len=10), 4)
+    return build_mnist1d(kind)  # the MNIST-1D reference MLP and CNN
 
 
 @register
@@ -94,7 +92,7 @@ class FamiliesExperiment(Experiment):
                 "step_ms": 1e3 * t_train / steps, "infer_ms_per_sample": infer_ms}
 
     def figure(self, runs, fig_dir):
-        from gradiente.lab.report import pyplot
+        from gradiente.lab.report import pyplot, save_figure
         plt = pyplot()
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
         for i, kind in enumerate(FAMILIES):
@@ -112,11 +110,7 @@ class FamiliesExperiment(Experiment):
         axes[1].set_ylabel("final test accuracy")
         for ax in axes:
             ax.legend()
-        fig.tight_layout()
-        path = f"{fig_dir}/attention_families.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        return [path]
+        return [save_figure(fig, f"{fig_dir}/attention_families.png")]
 
     def table(self, runs):
         rows = []
