@@ -125,7 +125,6 @@ def bench_cnn1d(torch, repeats):
     t_loss, g_loss = torch.nn.CrossEntropyLoss(), g.nn.CrossEntropyLoss()
     xt, yt, xg, yg = torch.from_numpy(x), torch.from_numpy(y), g.tensor(x), g.tensor(y)
     t_step, g_step = _train_step(tm, t_opt, t_loss, xt, yt), _train_step(gm, g_opt, g_loss, xg, yg)
-
     return _report("MNIST-1D CNN training step (batch 100)", *_interleaved(t_step, g_step, repeats))
 
 
