@@ -47,7 +47,7 @@ class LongRangeExperiment(Experiment):
 
     def configs(self, quick):
         lengths = [40] if quick else [25, 50, 100, 200]
-        steps, batch = (80, 32) if quick else (1500, 64)
+        steps, batch = (400, 32) if quick else (1500, 64)
         return [{"model": m, "T": T, "steps": steps, "batch": batch, "seed": 0}
                 for T in lengths for m in ("lstm", "transformer")]
 

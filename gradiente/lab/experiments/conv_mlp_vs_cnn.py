@@ -33,7 +33,7 @@ class MLPvsCNNExperiment(Experiment):
 
     def configs(self, quick):
         seeds = [0] if quick else [0, 1, 2]
-        return [{"model": m, "epochs": 4 if quick else 40, "seed": s} for m in MODELS for s in seeds]
+        return [{"model": m, "epochs": 15 if quick else 40, "seed": s} for m in MODELS for s in seeds]
 
     def run(self, config, recorder):
         Xtr, ytr, Xv, yv = load_digits_data(flat=False)

@@ -77,7 +77,7 @@ class MNIST1DExperiment(Experiment):
 
     def configs(self, quick):
         seeds = [0] if quick else [0, 1, 2]
-        steps = 400 if quick else 6000
+        steps = 2500 if quick else 6000
         return [{"model": m, "shuffled": sh, "steps": steps, "seed": s}
                 for sh in (False, True) for m in MODELS for s in seeds]
 

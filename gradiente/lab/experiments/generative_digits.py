@@ -47,7 +47,7 @@ class GenerativeDigitsExperiment(Experiment):
         load_digits_data(flat=False)
 
     def configs(self, quick):
-        quick_epochs = {"vae": 12, "conv_vae": 12, "gan": 25, "dcgan": 8}
+        quick_epochs = {"vae": 120, "conv_vae": 60, "gan": 100, "dcgan": 30}
         return [{"model": m, "epochs": quick_epochs[m] if quick else (150 if "vae" in m else 400),
                  "latent_dim": 8 if "vae" in m else 16, "seed": 0} for m in MODELS]
 
