@@ -25,6 +25,11 @@ stride-1 2-D convolutions the input gradient adds whole padded rows
 (strided layers on small maps, the DCGAN decoder) the scatter runs with the
 channels innermost (``_scatter_channel_last``).
 
+Stride-1, one-group 2-D convolutions with at least 16 (channel, kernel column)
+pairs skip the full im2col: the columns are built for the kernel columns only
+and each kernel row reads a contiguous slice of them (``ConvNd._forward_rows``),
+a kh times smaller copy; the weight gradient reuses that matrix the same way.
+
 The transposed convolution (seed 002 §4.9: the decoder's upsampling) is the
 adjoint of the convolution: its forward is the col2im of ``W^T @ x`` and its
 backward is the im2col path, so both directions share the two helpers below.
@@ -155,6 +160,9 @@ class ConvNd(Function):
         spatial = x.shape[2:]
         out = tuple(conv_out_size(spatial[i], kernel[i], stride[i], sum(padding[i]), dilation[i]) for i in range(nd))
         xpad = _pad(x, padding)
+        self.rows = nd == 2 and stride == (1, 1) and groups == 1 and x.shape[1] * kernel[-1] >= 16
+        if self.rows:
+            return self._forward_rows(x, xpad, weight, bias, padding, dilation, out)
         col = im2col(xpad, kernel, stride, dilation, out)
         c_out = weight.shape[0]
         w3 = weight.reshape(groups, c_out // groups, -1)
@@ -166,7 +174,73 @@ class ConvNd(Function):
         self.geom = (x.shape, xpad.shape, kernel, stride, padding, dilation, groups, out)
         return z.reshape((c_out, x.shape[0]) + tuple(out)).swapaxes(0, 1)  # a view: the next op reads it once
 
+    def _forward_rows(self, x, xpad, weight, bias, padding, dilation, out):
+        """Stride-1, one-group 2-D forward with the columns built for the kernel columns only.
+
+        ``colv[(c, v), (h, n, j)] = xpad[n, c, h, j + v dw]`` holds every padded
+        row h, so the full im2col for kernel row u is the contiguous column
+        range h in [u dh, u dh + Ho): a plain 2-D slice that the matrix product
+        reads in place. ``Z = sum_u W[:, :, u, :] @ colv[:, rows u]`` with Z laid
+        out (C_out, Ho, N, Wo); the copy is kh times smaller than im2col's.
+        """
+        n, c_in, hp, wp = xpad.shape
+        kh, kw = weight.shape[2:]
+        dh, dw = dilation
+        ho, wo = out
+        st = xpad.strides
+        view = xp.lib.stride_tricks.as_strided(
+            xpad, (c_in, kw, hp, n, wo), (st[1], dw * st[3], st[2], st[0], st[3]), writeable=False)
+        colv = view.reshape(c_in * kw, hp * n * wo)
+        c_out = weight.shape[0]
+        step = n * wo
+        size = ho * step
+        z = xp.empty((c_out, size), dtype=x.dtype)
+        tmp = xp.empty((c_out, size), dtype=x.dtype) if kh > 1 else None
+        for u in range(kh):
+            wu = xp.ascontiguousarray(weight[:, :, u, :]).reshape(c_out, c_in * kw)
+            part = colv[:, u * dh * step:u * dh * step + size]
+            if u == 0:
+                xp.matmul(wu, part, out=z)
+            else:
+                xp.matmul(wu, part, out=tmp)
+                z += tmp
+        if bias is not None:
+            z += bias[:, None]
+        self.col, self.weight = colv, weight
+        self.has_bias = bias is not None
+        self.geom = (x.shape, xpad.shape, (kh, kw), (1, 1), padding, dilation, 1, out)
+        return z.reshape(c_out, ho, n, wo).transpose(2, 0, 1, 3)
+
+    def _backward_rows(self, g):
+        xshape, pshape, kernel, stride, padding, dilation, groups, out = self.geom
+        need_x, need_w = self.needs_input_grad[:2]
+        need_b = self.has_bias and self.needs_input_grad[2]
+        weight = self.weight
+        c_out, c_in, kh, kw = weight.shape
+        n = xshape[0]
+        ho, wo = out
+        dh = dilation[0]
+        gx = gw = gb = None
+        if need_w:
+            g2 = xp.ascontiguousarray(g.transpose(1, 2, 0, 3)).reshape(c_out, -1)
+            colv = self.col
+            step = n * wo
+            size = ho * step
+            gw = xp.empty((c_out, c_in, kh, kw), dtype=g.dtype)
+            for u in range(kh):
+                part = colv[:, u * dh * step:u * dh * step + size]
+                gw[:, :, u, :] = xp.matmul(g2, part.T).reshape(c_out, c_in, kw)
+        if need_b:
+            gb = g.sum(axis=(0, 2, 3))
+        if need_x:
+            w3 = weight.reshape(1, c_out, -1)
+            gxp = _input_grad_rows(g, w3, pshape, kernel, dilation, out)
+            gx = _unpad(gxp, padding, xshape[2:])
+        return gx, gw, gb
+
     def backward(self, g):
+        if self.rows:
+            return self._backward_rows(g)
         xshape, pshape, kernel, stride, padding, dilation, groups, out = self.geom
         need_x, need_w = self.needs_input_grad[:2]
         need_b = self.has_bias and self.needs_input_grad[2]
