@@ -26,9 +26,13 @@ stride-1 2-D convolutions the input gradient adds whole padded rows
 channels innermost (``_scatter_channel_last``).
 
 Stride-1, one-group 2-D convolutions with at least 16 (channel, kernel column)
-pairs skip the full im2col: the columns are built for the kernel columns only
-and each kernel row reads a contiguous slice of them (``ConvNd._forward_rows``),
-a kh times smaller copy; the weight gradient reuses that matrix the same way.
+pairs and at least 5 kernel rows skip the full im2col: the columns are built
+for the kernel columns only and each kernel row reads a contiguous slice of
+them (``ConvNd._forward_rows``), a kh times smaller copy; the weight gradient
+reuses that matrix the same way, and the input gradient is its adjoint (one
+addition per kernel row into the (channel, kernel column) rows, then one per
+kernel column into the input). With fewer kernel rows the saving is too small
+to pay for the extra passes, and the general path is faster.
 
 The transposed convolution (seed 002 §4.9: the decoder's upsampling) is the
 adjoint of the convolution: its forward is the col2im of ``W^T @ x`` and its
@@ -160,7 +164,7 @@ class ConvNd(Function):
         spatial = x.shape[2:]
         out = tuple(conv_out_size(spatial[i], kernel[i], stride[i], sum(padding[i]), dilation[i]) for i in range(nd))
         xpad = _pad(x, padding)
-        self.rows = nd == 2 and stride == (1, 1) and groups == 1 and x.shape[1] * kernel[-1] >= 16
+        self.rows = nd == 2 and stride == (1, 1) and groups == 1 and x.shape[1] * kernel[-1] >= 16 and kernel[0] >= 5
         if self.rows:
             return self._forward_rows(x, xpad, weight, bias, padding, dilation, out)
         col = im2col(xpad, kernel, stride, dilation, out)
@@ -220,7 +224,7 @@ class ConvNd(Function):
         n = xshape[0]
         ho, wo = out
         dh = dilation[0]
-        gx = gw = gb = None
+        gx = gw = gb = g2 = None
         if need_w:
             g2 = xp.ascontiguousarray(g.transpose(1, 2, 0, 3)).reshape(c_out, -1)
             colv = self.col
@@ -229,13 +233,29 @@ class ConvNd(Function):
             gw = xp.empty((c_out, c_in, kh, kw), dtype=g.dtype)
             for u in range(kh):
                 part = colv[:, u * dh * step:u * dh * step + size]
-                gw[:, :, u, :] = xp.matmul(g2, part.T).reshape(c_out, c_in, kw)
+                gw[:, :, u, :] = xp.matmul(part, g2.T).reshape(c_in, kw, c_out).transpose(2, 0, 1)
         if need_b:
-            gb = g.sum(axis=(0, 2, 3))
+            gb = g.sum(axis=(0, 2, 3)) if g2 is None else g2.sum(axis=1)
         if need_x:
-            w3 = weight.reshape(1, c_out, -1)
-            gxp = _input_grad_rows(g, w3, pshape, kernel, dilation, out)
-            gx = _unpad(gxp, padding, xshape[2:])
+            # the adjoint of the forward: per kernel row, W_u^T @ g2 adds into rows [u dh, u dh + Ho) of the
+            # (c, v) columns; then one strided addition per kernel column folds them back into the input
+            if g2 is None:
+                g2 = xp.ascontiguousarray(g.transpose(1, 2, 0, 3)).reshape(c_out, -1)
+            hp, wp = pshape[2:]
+            dw = dilation[1]
+            step = n * wo
+            size = ho * step
+            wt = xp.ascontiguousarray(weight.transpose(2, 1, 3, 0)).reshape(kh, c_in * kw, c_out)
+            gcolv = xp.zeros((c_in * kw, hp * step), dtype=g.dtype)
+            tmp = xp.empty((c_in * kw, size), dtype=g.dtype)
+            for u in range(kh):
+                xp.matmul(wt[u], g2, out=tmp)
+                gcolv[:, u * dh * step:u * dh * step + size] += tmp
+            gcolv = gcolv.reshape(c_in, kw, hp, n, wo)
+            buf = xp.zeros((c_in, hp, n, wp), dtype=g.dtype)
+            for v in range(kw):
+                buf[:, :, :, v * dw:v * dw + wo] += gcolv[:, v]
+            gx = _unpad(buf.transpose(2, 0, 1, 3), padding, xshape[2:])
         return gx, gw, gb
 
     def backward(self, g):
