@@ -16,7 +16,7 @@ from ..backend import xp
 from ..nn.linear import Linear
 from ..nn.module import Module
 from ..nn.positional import SinusoidalPositionalEncoding
-from ..nn.transformer import Transformer, generate_square_subsequent_mask
+from ..nn.transformer import Transformer
 from ..tensor import Tensor
 
 

@@ -1,6 +1,7 @@
 """Activation layers (seed 002 §2.5, seed 000 §3), as ``torch.nn``'s; each calls one fused kernel."""
 from ..creation import full
 from ..ops import activation as _A
+from ._checks import check_int
 from .module import Module
 from .parameter import Parameter
 
@@ -65,8 +66,7 @@ class PReLU(Module):
 
     def __init__(self, num_parameters=1, init=0.25, dtype=None):
         super().__init__()
-        if not isinstance(num_parameters, int) or num_parameters < 1:
-            raise ValueError(f"PReLU: num_parameters must be a positive int, got {num_parameters!r}")
+        check_int("PReLU", "num_parameters", num_parameters)
         self.num_parameters = num_parameters
         self.init = init
         self.weight = Parameter(full((num_parameters,), init, dtype=dtype))

@@ -16,6 +16,7 @@ from ..ops.linear import Linear as _LinearFn
 from ..tensor import Tensor
 from . import init
 from .linear import Linear
+from ._checks import check_int
 from .module import Module
 from .parameter import Parameter
 
@@ -122,10 +123,8 @@ class MultiheadAttention(Module):
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
                  kdim=None, vdim=None, batch_first=False, dtype=None):
         super().__init__()
-        if not isinstance(embed_dim, int) or embed_dim <= 0:
-            raise ValueError(f"MultiheadAttention: embed_dim must be a positive int, got {embed_dim!r}")
-        if not isinstance(num_heads, int) or num_heads <= 0:
-            raise ValueError(f"MultiheadAttention: num_heads must be a positive int, got {num_heads!r}")
+        check_int("MultiheadAttention", "embed_dim", embed_dim)
+        check_int("MultiheadAttention", "num_heads", num_heads)
         if embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})")
         if not 0.0 <= dropout < 1.0:

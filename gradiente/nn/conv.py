@@ -9,11 +9,11 @@ state_dict keys are PyTorch's: ``weight`` (out, in/groups, *k) for the
 convolution, (in, out/groups, *k) for the transposed one, and both start
 uniform in (-1/sqrt(fan_in), 1/sqrt(fan_in)) (Kaiming-uniform with a = sqrt(5)).
 """
-import math
 
 from ..creation import empty
 from ..ops import conv as _conv
 from . import init
+from ._checks import check_int
 from .module import Module
 from .parameter import Parameter
 
@@ -28,8 +28,7 @@ class _ConvNd(Module):
         name = type(self).__name__
         nd = self._nd
         for arg, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name}: {arg} must be a positive int, got {v!r}")
+            check_int(name, arg, v)
         if in_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) must be divisible by groups ({groups})")
         if out_channels % groups:
@@ -74,11 +73,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_affine_(self.weight, self.bias)
 
     def _check_channels(self, x):
         nd = self._nd

@@ -1,6 +1,7 @@
 """``Embedding``: a learned lookup table from token indices to vectors (as ``torch.nn.Embedding``)."""
 from ..creation import empty
 from ..ops import embedding as _E
+from ._checks import check_int
 from .module import Module
 from .parameter import Parameter
 
@@ -16,9 +17,8 @@ class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, dtype=None):
         super().__init__()
-        for name, v in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"Embedding: {name} must be a positive int, got {v!r}")
+        check_int("Embedding", "num_embeddings", num_embeddings)
+        check_int("Embedding", "embedding_dim", embedding_dim)
         if max_norm is not None or scale_grad_by_freq or sparse:
             raise ValueError("Embedding: max_norm, scale_grad_by_freq and sparse are not supported")
         if padding_idx is not None:

@@ -94,6 +94,17 @@ def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
 
 
+def default_affine_(weight, bias=None):
+    """PyTorch's default for Linear, Conv and patch embeddings: W ~ U(-b, b) from kaiming_uniform_ with
+    a = sqrt(5) (b = 1/sqrt(fan_in)), and the bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
+    return weight
+
+
 def orthogonal_(tensor, gain=1.0):
     rows = tensor.shape[0]
     cols = tensor.numel() // rows

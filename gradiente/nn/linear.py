@@ -1,9 +1,9 @@
 """Dense layers (seed 000 §4; seed 002 §2.2): ``Linear``, ``Identity``, ``Flatten``."""
-import math
 
 from ..creation import empty
 from ..ops.linear import Linear as _LinearFn
 from . import init
+from ._checks import check_int
 from .module import Module
 from .parameter import Parameter
 
@@ -27,9 +27,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()
-        for name, v in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                raise ValueError(f"Linear: {name} must be a non-negative int, got {v!r}")
+        check_int("Linear", "in_features", in_features, 0)
+        check_int("Linear", "out_features", out_features, 0)
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(empty(out_features, in_features, dtype=dtype))
@@ -40,10 +39,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_affine_(self.weight, self.bias)
 
     def forward(self, x):
         if x.ndim == 0 or x.shape[-1] != self.in_features:

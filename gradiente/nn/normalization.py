@@ -10,6 +10,7 @@ from ..autograd import no_grad
 from ..creation import ones, zeros
 from ..ops import norm as _N
 from ..tensor import Tensor
+from ._checks import check_int
 from .module import Module
 from .parameter import Parameter
 
@@ -73,8 +74,7 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype=None):
         super().__init__()
-        if not isinstance(num_features, int) or num_features < 1:
-            raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
+        check_int(type(self).__name__, "num_features", num_features)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:

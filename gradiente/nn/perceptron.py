@@ -15,6 +15,7 @@ from ..creation import zeros
 from ..ops.activation import step as _step
 from ..ops.linear import Linear as _LinearFn
 from ..tensor import Tensor
+from ._checks import check_int
 from .module import Module
 from .parameter import Parameter
 
@@ -25,9 +26,8 @@ class Perceptron(Module):
 
     def __init__(self, in_features, out_features=1, lr=1.0, dtype=None):
         super().__init__()
-        for name, v in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"Perceptron: {name} must be a positive int, got {v!r}")
+        check_int("Perceptron", "in_features", in_features)
+        check_int("Perceptron", "out_features", out_features)
         if not lr > 0:
             raise ValueError(f"Perceptron: learning rate lr must be positive, got {lr}")
         self.in_features, self.out_features, self.lr = in_features, out_features, lr

@@ -13,6 +13,7 @@ from ..creation import empty
 from ..ops.linear import Linear as _LinearFn
 from ..tensor import Tensor
 from . import init
+from ._checks import check_int
 from .module import Module
 from .parameter import Parameter
 
@@ -41,8 +42,7 @@ class SinusoidalPositionalEncoding(Module):
 
     def __init__(self, d_model, max_len=5000, dropout=0.0, batch_first=True):
         super().__init__()
-        if not isinstance(d_model, int) or d_model <= 0:
-            raise ValueError(f"SinusoidalPositionalEncoding: d_model must be a positive int, got {d_model!r}")
+        check_int("SinusoidalPositionalEncoding", "d_model", d_model)
         self.d_model, self.max_len, self.batch_first = d_model, max_len, batch_first
         self.register_buffer("pe", Tensor(sinusoidal_table(max_len, d_model)), persistent=False)
         self.dropout = _dropout_module(dropout)
@@ -111,10 +111,7 @@ class PatchEmbedding(Module):
             self.bias = Parameter(empty(embed_dim, dtype=dtype))
         else:
             self.register_parameter("bias", None)
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(in_chans * patch_size * patch_size)
-            init.uniform_(self.bias, -bound, bound)
+        init.default_affine_(self.weight, self.bias)
 
     def forward(self, x):
         if x.ndim != 4 or tuple(x.shape[1:]) != (self.in_chans,) + self.img_size:

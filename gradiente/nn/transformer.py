@@ -18,13 +18,10 @@ from ..creation import tensor as _tensor
 from . import init
 from .attention import MultiheadAttention
 from .container import ModuleList
+from .dropout import Dropout
+from .normalization import LayerNorm
 from .linear import Linear
 from .module import Module
-
-
-def _norm_and_dropout():
-    from . import LayerNorm, Dropout  # the components' own modules (imported late: same package)
-    return LayerNorm, Dropout
 
 
 def _get_activation(activation, where):
@@ -56,7 +53,6 @@ class TransformerEncoderLayer(Module):
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, dtype=None):
         super().__init__()
-        LayerNorm, Dropout = _norm_and_dropout()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             dtype=dtype)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
@@ -96,7 +92,6 @@ class TransformerDecoderLayer(Module):
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, dtype=None):
         super().__init__()
-        LayerNorm, Dropout = _norm_and_dropout()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             dtype=dtype)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
@@ -202,7 +197,6 @@ class Transformer(Module):
                  dropout=0.1, activation="relu", custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, dtype=None):
         super().__init__()
-        LayerNorm, _ = _norm_and_dropout()
         if custom_encoder is not None:
             self.encoder = custom_encoder
         else:

@@ -9,7 +9,6 @@ onehot(y) (seed 000 §3), so the logits' gradient is one subtraction.
 The ``functional`` forms below validate their arguments and raise errors
 that name the loss and the shapes involved.
 """
-import numpy as _np
 
 from ..autograd import Function
 from ..backend import xp
