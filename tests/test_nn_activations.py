@@ -107,3 +107,23 @@ def test_activation_errors():
         F.softmax(g.randn(2, 3), dim=2)
     with pytest.raises(TypeError, match="floating point"):
         nn.ReLU()(g.tensor([1, 2]))
+
+
+@pytest.mark.parametrize("grad", [False, True], ids=["no_grad", "grad"])
+def test_blocked_float32_gelu_matches_exact_erf_across_blocks(grad):
+    """float32 GELU runs block by block: check sizes that end mid-block, a non-contiguous input, and both paths."""
+    from gradiente.ops.activation import _BLOCK
+    x64 = RNG.standard_normal((3, _BLOCK + 77)) * 4
+    x64[0, :4] = [0.0, -0.0, 40.0, -40.0]
+    x = x64.astype(np.float32).T  # non-contiguous
+    exact = F.gelu(g.tensor(x.astype(np.float64))).numpy()  # float64 uses math.erf, correctly rounded
+    a = g.tensor(x, requires_grad=grad)
+    with g.set_grad_enabled(grad):
+        y = F.gelu(a)
+    assert y.dtype == g.float32 and y.shape == x.shape
+    np.testing.assert_allclose(y.detach().numpy(), exact, rtol=2e-6, atol=1e-6)
+    if grad:
+        xd = g.tensor(x.astype(np.float64), requires_grad=True)
+        F.gelu(xd).sum().backward()
+        y.sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), xd.grad.numpy(), rtol=2e-6, atol=1e-6)
