@@ -52,7 +52,8 @@ class MaxPoolNd(Function):
     The maximum is a running ``np.maximum`` over the kernel offsets (one
     strided slice each), which is much faster than an ``argmax`` over a copied
     window axis. When a gradient is needed, the offset of the first maximum
-    is tracked alongside (strict ``>``, so ties go to the first, as in PyTorch).
+    is tracked alongside (strict ``>``, so ties go to the first, as in PyTorch);
+    without one (inference) only the maximum is computed.
     """
 
     def forward(self, x, kernel=(2,), stride=(2,), padding=(0,), dilation=(1,), ceil_mode=False):
@@ -61,10 +62,13 @@ class MaxPoolNd(Function):
         xpad = _pad_spatial(x, padding, extra, -xp.inf)
         win = _windows(xpad, kernel, stride, dilation, out)
         offsets = list(itertools.product(*[range(k) for k in kernel]))
-        best = xp.array(win[(Ellipsis,) + offsets[0]])
-        need_idx = getattr(self, "requires_grad", True)
+        need_idx = any(self.needs_input_grad)
+        if need_idx or len(offsets) == 1:
+            best, start = xp.array(win[(Ellipsis,) + offsets[0]]), 1
+        else:
+            best, start = xp.maximum(win[(Ellipsis,) + offsets[0]], win[(Ellipsis,) + offsets[1]]), 2
         idx = xp.zeros(best.shape, dtype=xp.int8 if len(offsets) < 128 else xp.int32) if need_idx else None
-        for k, off in enumerate(offsets[1:], 1):
+        for k, off in enumerate(offsets[start:], start):
             s = win[(Ellipsis,) + off]
             if need_idx:
                 m = xp.greater(s, best).astype(idx.dtype)
@@ -236,7 +240,7 @@ def max_pool(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False
         from ..autograd import no_grad  # indices only need the forward geometry
         with no_grad():
             probe = MaxPoolNd()
-            probe.requires_grad = True
+            probe.needs_input_grad = (True,)
             probe.forward(xb.data, kernel=kernel, stride=stride, padding=padding, dilation=dilation,
                           ceil_mode=ceil_mode)
         from ..tensor import Tensor
