@@ -22,6 +22,7 @@ from .ops import (  # noqa: E402
     log_softmax, sort, argsort, topk, nonzero, isclose, equal,
 )
 from .gradcheck import gradcheck, GradcheckError  # noqa: E402
+from .parallel import get_num_threads, set_num_threads  # noqa: E402
 
 float16 = half = _np.dtype(_np.float16)
 float32 = float = _np.dtype(_np.float32)

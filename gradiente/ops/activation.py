@@ -13,6 +13,7 @@ import numpy as _np
 
 from ..autograd import Function
 from ..backend import xp
+from ..parallel import parallel_for
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -203,43 +204,47 @@ def _gelu_float32(z, with_grad):
     makes some twenty passes over memory, which cost more than the arithmetic.
     """
     z = xp.ascontiguousarray(z).reshape(-1)
-    n = z.size
     out = xp.empty_like(z)
     cdf = xp.empty_like(z) if with_grad else None
     pdf = xp.empty_like(z) if with_grad else None
-    a, t, p, e = (xp.empty(min(n, _BLOCK), dtype=z.dtype) for _ in range(4))
-    sign = xp.empty(min(n, _BLOCK), dtype=xp.int32)
-    for start in range(0, n, _BLOCK):
-        stop = min(start + _BLOCK, n)
-        zb = z[start:stop]
-        m = stop - start
-        ab, tb, pb, eb = a[:m], t[:m], p[:m], e[:m]
-        xp.abs(zb, out=ab)
-        xp.multiply(ab, _AS_P, out=tb)
-        tb += 1
-        xp.reciprocal(tb, out=tb)
-        xp.multiply(tb, _AS_HALF[0], out=pb)
-        for c in _AS_HALF[1:]:
-            pb += c
-            pb *= tb
-        xp.square(zb, out=eb)
-        eb *= -0.5
-        xp.exp(eb, out=eb)  # e^(-z^2/2)
-        pb *= eb
-        xp.subtract(0.5, pb, out=pb)  # 1/2 - Phi(-|z|) = erf(|z| / sqrt 2) / 2 >= 0
-        if with_grad:
-            # copysign through the sign bit: numpy's copysign is several times slower than two integer ops
-            xp.bitwise_and(zb.view(xp.int32), _SIGN_BIT, out=sign[:m])
-            xp.bitwise_or(pb.view(xp.int32), sign[:m], out=pb.view(xp.int32))
-            cb = cdf[start:stop]
-            xp.add(pb, 0.5, out=cb)
-            xp.multiply(zb, cb, out=out[start:stop])
-            xp.multiply(eb, _INV_SQRT_2PI, out=pdf[start:stop])
-        else:
-            pb *= ab
-            ob = out[start:stop]
-            xp.multiply(zb, 0.5, out=ob)
-            ob += pb
+
+    def work(first, last):
+        size = min(last - first, _BLOCK)
+        a, t, p, e = (xp.empty(size, dtype=z.dtype) for _ in range(4))
+        sign = xp.empty(size, dtype=xp.int32)
+        for start in range(first, last, _BLOCK):
+            stop = min(start + _BLOCK, last)
+            zb = z[start:stop]
+            m = stop - start
+            ab, tb, pb, eb = a[:m], t[:m], p[:m], e[:m]
+            xp.abs(zb, out=ab)
+            xp.multiply(ab, _AS_P, out=tb)
+            tb += 1
+            xp.reciprocal(tb, out=tb)
+            xp.multiply(tb, _AS_HALF[0], out=pb)
+            for c in _AS_HALF[1:]:
+                pb += c
+                pb *= tb
+            xp.square(zb, out=eb)
+            eb *= -0.5
+            xp.exp(eb, out=eb)  # e^(-z^2/2)
+            pb *= eb
+            xp.subtract(0.5, pb, out=pb)  # 1/2 - Phi(-|z|) = erf(|z| / sqrt 2) / 2 >= 0
+            if with_grad:
+                # copysign through the sign bit: numpy's copysign is several times slower than two integer ops
+                xp.bitwise_and(zb.view(xp.int32), _SIGN_BIT, out=sign[:m])
+                xp.bitwise_or(pb.view(xp.int32), sign[:m], out=pb.view(xp.int32))
+                cb = cdf[start:stop]
+                xp.add(pb, 0.5, out=cb)
+                xp.multiply(zb, cb, out=out[start:stop])
+                xp.multiply(eb, _INV_SQRT_2PI, out=pdf[start:stop])
+            else:
+                pb *= ab
+                ob = out[start:stop]
+                xp.multiply(zb, 0.5, out=ob)
+                ob += pb
+
+    parallel_for(z.size, work)
     return out, cdf, pdf
 
 

@@ -12,6 +12,7 @@ statistics, so dL/dx = g' / sigma.
 """
 from ..autograd import Function
 from ..backend import xp
+from ..parallel import parallel_for
 
 
 def _normalize_backward(g, xhat, rstd, gamma, axes, batch_stats):
@@ -21,15 +22,31 @@ def _normalize_backward(g, xhat, rstd, gamma, axes, batch_stats):
     return rstd * (gh - gh.mean(axis=axes, keepdims=True) - xhat * (gh * xhat).mean(axis=axes, keepdims=True))
 
 
-_CHUNK = 1 << 16  # elements per block of rows: the block's temporaries stay in the CPU cache
+def _row_sums(a, b=None):
+    """Sum of each row of a 2-D array (of a * b when b is given); einsum is several times faster than
+    ``sum(axis=1)`` on rows of a few hundred floats."""
+    return xp.einsum("ij->i", a) if b is None else xp.einsum("ij,ij->i", a, b)
+
+
+_BLOCK = 1 << 15  # elements per block of rows: the block's three arrays stay in the L2 cache
+
+
+def _row_blocks(M, H, work):
+    """Run ``work(rows)`` over slices of cache-sized blocks of rows, the blocks shared among threads."""
+    step = max(1, _BLOCK // max(H, 1))
+
+    def run(first, last):
+        for i in range(first, last, step):
+            work(slice(i, min(i + step, last)))
+    parallel_for(M, run, grain=max(step, (1 << 16) // max(H, 1)))
 
 
 class LayerNorm(Function):
     """Layer norm over the last ``ndim`` axes of each sample (seed 002 §2.8, mu_L and sigma_L^2).
 
-    Rows are processed in cache-sized blocks, so the five or six elementwise
-    passes of a block read and write cached memory instead of whole arrays
-    (about twice as fast as whole-array passes on large activations).
+    The input is seen as M rows of H features and processed in cache-sized blocks
+    of rows (on several threads for large inputs): the row statistics are einsum
+    reductions and every other step one elementwise pass on cached memory.
     """
 
     def forward(self, x, weight=None, bias=None, ndim=1, eps=1e-5):
@@ -43,22 +60,26 @@ class LayerNorm(Function):
         b = None if bias is None else bias.reshape(-1)
         xhat, out = xp.empty_like(x2), xp.empty_like(x2)
         rstd = xp.empty((M, 1), dtype=x2.dtype)
-        step = max(1, _CHUNK // max(H, 1))
-        for i in range(0, M, step):
-            xs, xc, o, r = x2[i:i + step], xhat[i:i + step], out[i:i + step], rstd[i:i + step]
-            xp.subtract(xs, xs.mean(axis=1, keepdims=True), out=xc)
-            xp.multiply(xc, xc, out=o)
-            xp.mean(o, axis=1, keepdims=True, out=r)
+
+        def work(rows):
+            xs, xc, o, r = x2[rows], xhat[rows], out[rows], rstd[rows, 0]
+            mean = _row_sums(xs)
+            mean *= 1 / H
+            xp.subtract(xs, mean[:, None], out=xc)
+            xp.einsum("ij,ij->i", xc, xc, out=r)
+            r *= 1 / H
             r += eps
             xp.sqrt(r, out=r)
             xp.reciprocal(r, out=r)
-            xc *= r
+            xc *= r[:, None]
             if w is not None:
                 xp.multiply(xc, w, out=o)
             else:
                 o[...] = xc
             if b is not None:
                 o += b
+
+        _row_blocks(M, H, work)
         self.xhat, self.rstd, self.shape, self.H, self.w = xhat, rstd, shape, H, w
         self.has_bias = bias is not None
         self.wshape = None if weight is None else weight.shape
@@ -70,34 +91,30 @@ class LayerNorm(Function):
         need_b = self.has_bias and self.needs_input_grad[2]
         H, xhat, rstd, w = self.H, self.xhat, self.rstd, self.w
         g2 = g.reshape(-1, H)
-        M = g2.shape[0]
-        step = max(1, _CHUNK // max(H, 1))
-        gx = xp.empty_like(g2) if need_x else None
-        tmp = xp.empty((min(step, max(M, 1)), H), dtype=g2.dtype)
-        gw = xp.zeros(H, dtype=g2.dtype) if need_w else None
-        gb = xp.zeros(H, dtype=g2.dtype) if need_b else None
-        for i in range(0, M, step):
-            gs, xh = g2[i:i + step], xhat[i:i + step]
-            t = tmp[:gs.shape[0]]
-            if need_w:
-                xp.multiply(gs, xh, out=t)
-                gw += t.sum(axis=0)
-            if need_b:
-                gb += gs.sum(axis=0)
-            if need_x:
+        gw = xp.einsum("ij,ij->j", g2, xhat) if need_w else None
+        gb = g2.sum(axis=0) if need_b else None
+        gx = None
+        if need_x:
+            gx = xp.empty_like(g2)
+
+            def work(rows):
                 # dL/dx = rstd (g' - mean(g') - x_hat mean(g' x_hat)),  g' = gamma g
-                o = gx[i:i + step]
+                o, xh = gx[rows], xhat[rows]
                 if w is not None:
-                    xp.multiply(gs, w, out=o)
+                    xp.multiply(g2[rows], w, out=o)
                 else:
-                    o[...] = gs
-                xp.multiply(o, xh, out=t)
-                m2 = t.mean(axis=1, keepdims=True)
-                o -= o.mean(axis=1, keepdims=True)
-                xp.multiply(xh, m2, out=t)
-                o -= t
-                o *= rstd[i:i + step]
-        return (gx.reshape(self.shape) if need_x else None,
+                    o[...] = g2[rows]
+                m1 = _row_sums(o)
+                m1 *= 1 / H
+                m2 = _row_sums(o, xh)
+                m2 *= 1 / H
+                o -= m1[:, None]
+                o -= xh * m2[:, None]
+                o *= rstd[rows]
+
+            _row_blocks(g2.shape[0], H, work)
+            gx = gx.reshape(self.shape)
+        return (gx,
                 gw.reshape(self.wshape) if need_w else None,
                 gb.reshape(self.bshape) if need_b else None)
 

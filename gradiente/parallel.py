@@ -1,0 +1,97 @@
+"""Run a kernel's independent ranges on several CPU cores, as PyTorch's intra-op threads do.
+
+NumPy releases the GIL inside its ufunc and reduction loops, so Python threads
+that each process their own slice of a large array run at the same time. The
+elementwise kernels that make many passes (GELU, layer norm, softmax) split their
+work with :func:`parallel_for`; matrix products already run on OpenBLAS's own
+threads.
+
+The thread count is ``GRADIENTE_NUM_THREADS`` when set, otherwise the cores this
+process may run on; :func:`set_num_threads` changes it (1 turns threading off).
+"""
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+
+
+def _default_num_threads():
+    env = os.environ.get("GRADIENTE_NUM_THREADS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise ValueError(f"GRADIENTE_NUM_THREADS must be a positive integer, got {env!r}") from None
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+_num_threads = _default_num_threads()
+_pool = None
+_inside = threading.local()  # set in pool threads: nested parallel_for calls run inline
+
+
+def get_num_threads():
+    """The number of threads elementwise kernels use (as ``torch.get_num_threads``)."""
+    return _num_threads
+
+
+def set_num_threads(n):
+    """Use ``n`` threads in elementwise kernels (as ``torch.set_num_threads``); 1 runs them inline."""
+    global _num_threads
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"set_num_threads: n must be a positive int, got {n!r}")
+    _num_threads = n
+    _shutdown()
+
+
+def _shutdown():
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=True)
+        _pool = None
+
+
+def _forget_pool():
+    # after fork the child has the parent's pool object but none of its threads
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _mark_inside():
+    _inside.active = True
+
+
+def _get_pool():
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=_num_threads - 1, thread_name_prefix="gradiente",
+                                   initializer=_mark_inside)
+    return _pool
+
+
+def parallel_for(n, work, grain=1 << 16):
+    """Call ``work(start, stop)`` on contiguous ranges that cover ``range(n)``, in parallel.
+
+    Each range gets at least ``grain`` items (below that the thread hand-off costs more than
+    it saves); the calling thread takes the first range itself. Exceptions propagate.
+    """
+    parts = min(_num_threads, n // grain) if not getattr(_inside, "active", False) else 1
+    if parts <= 1:
+        work(0, n)
+        return
+    bounds = [n * i // parts for i in range(parts + 1)]
+    futures = [_get_pool().submit(work, bounds[i], bounds[i + 1]) for i in range(1, parts)]
+    try:
+        work(bounds[0], bounds[1])
+    finally:
+        errors = [f.exception() for f in futures]  # waits for every range, even after an error here
+    for error in errors:
+        if error is not None:
+            raise error
