@@ -178,10 +178,12 @@ class ConvNd(Function):
         spatial = x.shape[2:]
         out = tuple(conv_out_size(spatial[i], kernel[i], stride[i], sum(padding[i]), dilation[i]) for i in range(nd))
         xpad = _pad(x, padding)
-        if not any(self.needs_input_grad) and groups == 1 and all(s == 1 for s in stride) \
-                and _flat_pays(xpad.shape, weight.shape[0], out):
-            return _forward_flat(xpad, weight, bias, dilation, out)
         self.rows = nd == 2 and stride == (1, 1) and groups == 1 and x.shape[1] * kernel[-1] >= 16 and kernel[0] >= 5
+        if not any(self.needs_input_grad):  # inference: nothing to save, so a few images at a time
+            if self.rows and 4 * xpad.shape[-1] > 5 * out[-1]:  # the flat product would drop over 1/5 of itself
+                return self._forward_rows_chunked(x, xpad, weight, bias, padding, dilation, out)
+            if groups == 1 and all(s == 1 for s in stride) and _flat_pays(xpad.shape, weight.shape[0], out):
+                return _forward_flat(xpad, weight, bias, dilation, out)
         if self.rows:
             return self._forward_rows(x, xpad, weight, bias, padding, dilation, out)
         col = im2col(xpad, kernel, stride, dilation, out)
@@ -231,6 +233,16 @@ class ConvNd(Function):
         self.has_bias = bias is not None
         self.geom = (x.shape, xpad.shape, (kh, kw), (1, 1), padding, dilation, 1, out)
         return z.reshape(c_out, ho, n, wo).transpose(2, 0, 1, 3)
+
+    def _forward_rows_chunked(self, x, xpad, weight, bias, padding, dilation, out):
+        """:meth:`_forward_rows` a chunk of images at a time, when no gradient is needed: the columns,
+        products and the transposed copy into (N, C_out, Ho, Wo) stay in cache."""
+        n, c_in, hp = xpad.shape[:3]
+        chunk = max(1, _CHUNK // (2 * c_in * weight.shape[3] * hp * out[1]))
+        y = xp.empty((n, weight.shape[0]) + tuple(out), dtype=x.dtype)
+        for s in range(0, n, chunk):
+            y[s:s + chunk] = self._forward_rows(x[s:s + chunk], xpad[s:s + chunk], weight, bias, padding, dilation, out)
+        return y
 
     def _backward_rows(self, g):
         xshape, pshape, kernel, stride, padding, dilation, groups, out = self.geom
