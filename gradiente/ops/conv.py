@@ -299,7 +299,8 @@ class ConvNd(Function):
         gx = gw = gb = None
         if need_w:
             col = self.col
-            gw = _matmul_nt(col.reshape(groups, -1, col.shape[1]), g2).swapaxes(1, 2).reshape(weight.shape)
+            gw = xp.ascontiguousarray(_matmul_nt(col.reshape(groups, -1, col.shape[1]), g2).swapaxes(1, 2))
+            gw = gw.reshape(weight.shape)
         if need_b:
             gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
         if need_x:
