@@ -133,3 +133,40 @@ def test_sdpa_errors_name_the_function():
         F.scaled_dot_product_attention(q, k, v, attn_mask=np.ones((5, 6), int))
     with pytest.raises(TypeError, match="query must be a Tensor"):
         F.scaled_dot_product_attention(q.numpy(), k, v)
+
+
+def _reference_attention(q, k, v, allowed):
+    """softmax(Q K^T / sqrt(E)) V in float64 NumPy, fully blocked rows giving 0."""
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    s = np.where(allowed, s, -np.inf)
+    m = s.max(-1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    e = np.exp(s - m)
+    d = e.sum(-1, keepdims=True)
+    return (e / np.where(d == 0, 1, d)) @ v
+
+
+@pytest.mark.parametrize("mask_batch", [40, 1])
+def test_blocked_threaded_attention_matches_float64_reference(mask_batch):
+    """A batch large enough for many cache blocks spread over two threads, with a per-sample mask and dead rows."""
+    from gradiente import parallel
+    rng = np.random.default_rng(7)
+    q, k, v = _qkv(rng, batch=(40, 2), L=64, S=64, E=8, Ev=8)
+    allowed = rng.random((mask_batch, 1, 64, 64)) > 0.2
+    allowed[0, :, 3, :] = False  # a query that may attend nothing
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(2)
+    try:
+        gq, gk, gv = [g.tensor(a, requires_grad=True) for a in (q, k, v)]
+        out = F.scaled_dot_product_attention(gq, gk, gv, attn_mask=allowed)
+        w = rng.standard_normal(out.shape).astype(np.float32)
+        (out * g.tensor(w)).sum().backward()
+    finally:
+        parallel.set_num_threads(before)
+    q64, k64, v64 = (a.astype(np.float64) for a in (q, k, v))
+    np.testing.assert_allclose(out.numpy(), _reference_attention(q64, k64, v64, allowed), rtol=1e-4, atol=1e-5)
+    assert (out.numpy()[0, :, 3] == 0).all() and (gq.grad.numpy()[0, :, 3] == 0).all()
+    dq, dk, dv = [g.tensor(a, requires_grad=True) for a in (q64, k64, v64)]
+    F.scaled_dot_product_attention(dq, dk, dv, attn_mask=allowed).mul(g.tensor(w.astype(np.float64))).sum().backward()
+    for ours, exact in ((gq, dq), (gk, dk), (gv, dv)):
+        np.testing.assert_allclose(ours.grad.numpy(), exact.grad.numpy(), rtol=1e-4, atol=1e-5)

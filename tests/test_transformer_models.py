@@ -72,7 +72,8 @@ def test_translation_model_learns_copy_and_decoders_agree():
     src, tgt = _copy_task()
     m = Seq2SeqTransformer(6, 6, d_model=32, nhead=4, num_encoder_layers=1, num_decoder_layers=1,
                            dim_feedforward=64, dropout=0.0)
-    opt = g.optim.Adam(m.parameters(), lr=5e-3)
+    # lr 2e-3: at 5e-3 the loss spikes and the end point depends on float rounding
+    opt = g.optim.Adam(m.parameters(), lr=2e-3)
     for _ in range(400):
         logits = m(src, tgt[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, 6), g.tensor(tgt[:, 1:].reshape(-1)), ignore_index=0)

@@ -15,11 +15,23 @@ Only the (..., L, S) probabilities are kept for backward.
 """
 from ..autograd import Function, unbroadcast
 from ..backend import xp
+from ..parallel import parallel_for
 from ..random import get_generator
+
+_BLOCK = 1 << 15  # score entries per block: a block's scores and their temporaries stay in the L2 cache
 
 
 def _swap(a):
     return xp.swapaxes(a, -1, -2)
+
+
+def _pad(a, ndim):
+    return a.reshape((1,) * (ndim - a.ndim) + a.shape) if a is not None and a.ndim < ndim else a
+
+
+def _rows(a, block):
+    """The part of ``a`` that block ``block`` (a slice of the first batch dim) uses: shared when that dim is 1."""
+    return a if a is None or a.shape[0] == 1 else a[block]
 
 
 class ScaledDotProductAttention(Function):
@@ -30,71 +42,116 @@ class ScaledDotProductAttention(Function):
     the scores, ``-inf`` blocks). A query whose keys are all blocked gets zero
     output and zero gradient instead of NaN. With ``return_weights=True`` the
     node has a second output, the attention weights after dropout.
+
+    When q, k and v share their first batch dimension, the batch is processed in
+    blocks of it, small enough that a block's scores stay in cache through the
+    softmax, and the blocks are shared among threads; each step is the formula
+    above applied to the block.
     """
 
     def forward(self, q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                 return_weights=False):
         E = q.shape[-1]
-        scale = 1.0 / (E ** 0.5) if scale is None else float(scale)
-        self.scale = scale
         dtype = q.dtype
-        s = q @ _swap(k)
-        s *= dtype.type(scale)
-        blocked = None
+        self.shapes = q.shape, k.shape, v.shape
+        self.scale = scale = dtype.type(1.0 / (E ** 0.5) if scale is None else float(scale))
+        ndim = max(q.ndim, k.ndim, v.ndim, 2 if attn_mask is None else attn_mask.ndim)
+        q, k, v, attn_mask = (_pad(a, ndim) for a in (q, k, v, attn_mask))
+        L, S = q.shape[-2], k.shape[-2]
+        batch = xp.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+        blocked = None  # True where a query may not attend a key
         if is_causal:
-            L, S = s.shape[-2], s.shape[-1]
-            blocked = xp.triu(xp.ones((L, S), dtype=bool), k=1)
+            blocked = xp.triu(xp.ones((1,) * (ndim - 2) + (L, S), dtype=bool), k=1)
+        additive = None
         if attn_mask is not None:
             if attn_mask.dtype == bool:
                 blocked = ~attn_mask if blocked is None else (blocked | ~attn_mask)
             else:
-                s += attn_mask.astype(dtype, copy=False)
-        if blocked is not None:
-            xp.copyto(s, dtype.type(-xp.inf), where=blocked)
-        m = s.max(axis=-1, keepdims=True)
-        dead = ~xp.isfinite(m)  # rows with every key blocked
-        if dead.any():
-            m = xp.where(dead, dtype.type(0), m)
-        xp.subtract(s, m, out=s)
-        xp.exp(s, out=s)
-        denom = s.sum(axis=-1, keepdims=True)
-        if dead.any():
-            denom = xp.where(denom == 0, dtype.type(1), denom)
-        s /= denom
-        p = s
-        self.p = p
-        self.drop = None
-        pd = p
+                additive = attn_mask.astype(dtype, copy=False)
+        p = xp.empty(batch + (L, S), dtype=dtype)
+        out = xp.empty(batch + (L, v.shape[-1]), dtype=dtype)
+        drop = None
         if dropout_p > 0.0:
             keep = get_generator().random(p.shape, dtype=xp.float32 if dtype == xp.float32 else xp.float64) >= dropout_p
-            self.drop = keep.astype(dtype) * dtype.type(1.0 / (1.0 - dropout_p))
-            pd = p * self.drop
-        self.pd = pd
+            drop = keep.astype(dtype) * dtype.type(1.0 / (1.0 - dropout_p))
+        pd = p if drop is None else xp.empty_like(p)
+        n = batch[0] if batch else 1
+        self.split = n > 1 and all(a.shape[0] == n for a in (q, k, v)) and all(
+            a is None or a.shape[0] in (1, n) for a in (blocked, additive))
+        self.items = n
+
+        def block(rows):
+            s = p[rows]
+            xp.matmul(_rows(q, rows), _swap(_rows(k, rows)), out=s)
+            s *= scale
+            if additive is not None:
+                s += _rows(additive, rows)
+            if blocked is not None:
+                xp.copyto(s, dtype.type(-xp.inf), where=_rows(blocked, rows))
+            m = s.max(axis=-1, keepdims=True)
+            dead = ~xp.isfinite(m)  # rows with every key blocked
+            if dead.any():
+                m[dead] = 0
+            s -= m
+            xp.exp(s, out=s)
+            denom = xp.einsum("...j->...", s)[..., None]
+            if dead.any():
+                denom[denom == 0] = 1
+            xp.reciprocal(denom, out=denom)
+            s *= denom
+            if drop is not None:
+                xp.multiply(s, drop[rows], out=pd[rows])
+            xp.matmul(pd[rows], _rows(v, rows), out=out[rows])
+
+        self._for_blocks(p.size // n, block)
+        self.p, self.pd, self.drop = p, pd, drop
         self.q, self.k, self.v = q, k, v
-        out = pd @ v
         if return_weights:
             return out, pd
         return out
 
+    def _for_blocks(self, per_item, work):
+        """Run ``work(rows)`` over cache-sized slices of the first batch dim, on threads (or once on all of it)."""
+        if not self.split:
+            work(slice(None))
+            return
+        step = max(1, _BLOCK // max(per_item, 1))
+
+        def run(first, last):
+            for i in range(first, last, step):
+                work(slice(i, min(i + step, last)))
+        parallel_for(self.items, run, grain=max(step, (1 << 16) // max(per_item, 1)))
+
     def backward(self, g, g_weights=None):
-        nq, nk, nv = self.needs_input_grad[:3]
-        q, k, v, p, pd = self.q, self.k, self.v, self.p, self.pd
-        gv = unbroadcast(_swap(pd) @ g, v.shape) if nv else None
-        if not (nq or nk):
-            return None, None, gv
-        gp = g @ _swap(v)
-        if g_weights is not None:
-            gp += g_weights
-        if self.drop is not None:
-            gp *= self.drop
-        # softmax backward: dS = P * (dP - <dP, P>)
-        gs = gp
-        gs -= (gp * p).sum(axis=-1, keepdims=True)
-        gs *= p
-        gs *= gs.dtype.type(self.scale)
-        gq = unbroadcast(gs @ k, q.shape) if nq else None
-        gk = unbroadcast(_swap(gs) @ q, k.shape) if nk else None
-        return gq, gk, gv
+        needs = self.needs_input_grad[:3]
+        q, k, v, p, pd, drop, scale = self.q, self.k, self.v, self.p, self.pd, self.drop, self.scale
+        grads = [xp.empty(a.shape, dtype=a.dtype) if need else None for a, need in zip((q, k, v), needs)]
+
+        def block(rows):
+            gb, pb, qb, kb, vb = g[rows], p[rows], q[rows], k[rows], v[rows]
+            found = [None, None, None]
+            if needs[2]:
+                found[2] = unbroadcast(_swap(pd[rows]) @ gb, vb.shape)  # dV = P'^T dO
+            if needs[0] or needs[1]:
+                gs = gb @ _swap(vb)  # dP' = dO V^T
+                if g_weights is not None:
+                    gs += g_weights[rows]
+                if drop is not None:
+                    gs *= drop[rows]
+                # softmax backward: dS = P * (dP - <dP, P>)
+                gs -= xp.einsum("...j,...j->...", gs, pb)[..., None]
+                gs *= pb
+                gs *= scale
+                if needs[0]:
+                    found[0] = unbroadcast(gs @ kb, qb.shape)
+                if needs[1]:
+                    found[1] = unbroadcast(_swap(gs) @ qb, kb.shape)
+            for out, grad in zip(grads, found):
+                if grad is not None:
+                    out[rows] = grad
+
+        self._for_blocks(p.size // max(self.items, 1), block)
+        return tuple(None if gr is None else gr.reshape(shape) for gr, shape in zip(grads, self.shapes))
 
 
 def check_attention_inputs(name, q, k, v, attn_mask):
