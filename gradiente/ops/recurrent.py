@@ -135,129 +135,146 @@ class LSTMSequence(Function):
     pre-activation delta times the derivative of its sigma or tanh.
     Returns (output (T, B, H), h_n, c_n).
 
-    Inside, the step loop works on transposed states (H, B) and gates
-    (4H, B) stored in the order i, f, o, g: every gate is then a contiguous
-    block, so the many small elementwise operations of each step run on
-    contiguous memory (strided slices cost NumPy two to three times more).
+    Inside, the step loop works on transposed states (H, B) and, per step,
+    a contiguous (5H, B) block of rows o, i, f, g, c_{t-1}: every operand of
+    the many small elementwise operations is then contiguous (strided slices
+    cost NumPy several times more), the three sigmas are one slice, and
+    ``[i, f] * [g, c_{t-1}]`` is one product. The backward pass computes the
+    step-independent factors of the deltas for all steps at once, so that
+    each step is left with the products by dh and dc and the matrix product.
     """
 
     i_wih = 3
 
     @staticmethod
     def _perm(Hs):
-        return xp.concatenate([xp.arange(2 * Hs), xp.arange(3 * Hs, 4 * Hs), xp.arange(2 * Hs, 3 * Hs)])
+        """Internal row order o, i, f, g of PyTorch's i, f, g, o."""
+        return xp.concatenate([xp.arange(3 * Hs, 4 * Hs), xp.arange(3 * Hs)])
 
     def forward(self, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False, mask=None):
         _check_dtypes("LSTMSequence", x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         T, B, _ = x.shape
         Hs = h0.shape[1]
+        G = 4 * Hs
         self.has_bias = b_ih is not None
         perm = self._perm(Hs)
-        w_ih_p, w_hh_p = w_ih[perm], w_hh[perm]
-        bias = (b_ih + b_hh)[perm] if self.has_bias else None
-        # sigma(z) = (1 + tanh(z / 2)) / 2: with the 1/2 folded into the rows of i, f, o, one tanh
+        w_hh_p = w_hh[perm]
+        # sigma(z) = (1 + tanh(z / 2)) / 2: with the 1/2 folded into the rows of o, i, f, one tanh
         # over the whole gate block gives all four gates
-        scale = xp.ones((4 * Hs, 1), dtype=x.dtype)
+        scale = xp.ones((G, 1), dtype=x.dtype)
         scale[:3 * Hs] = 0.5
         w_hh_s = w_hh_p * scale
-        # input projection of every step at once, gate-major: (4H, T*B)
-        XP = (w_ih_p * scale) @ x.reshape(T * B, -1).T
-        if bias is not None:
-            XP += bias[:, None] * scale
-        A = xp.empty((T, 4 * Hs, B), dtype=x.dtype)  # gate values i, f, o, g per step
-        C = xp.empty((T, Hs, B), dtype=x.dtype)
-        TC = xp.empty_like(C)
-        HT = xp.empty_like(C)
-        h, c = xp.ascontiguousarray(h0.T), xp.ascontiguousarray(c0.T)
-        tmp = xp.empty((Hs, B), dtype=x.dtype)
-        hw = xp.empty((4 * Hs, B), dtype=x.dtype)
-        for t in _order(T, reverse):
+        # per step t, A[t] holds the rows o, i, f, g, c_{t-1}; the gate rows start as the input
+        # projection, computed for every step in one product
+        A = xp.empty((T, 5 * Hs, B), dtype=x.dtype)
+        XP = (w_ih[perm] * scale) @ x.reshape(T * B, -1).T
+        XP = XP.reshape(G, T, B).transpose(1, 0, 2)
+        if self.has_bias:
+            xp.add(XP, (b_ih + b_hh)[perm][:, None] * scale, out=A[:, :G])
+        else:
+            A[:, :G] = XP
+        TC = xp.empty((T, Hs, B), dtype=x.dtype)  # tanh(c_t)
+        HT = xp.empty_like(TC)
+        cn = xp.empty((Hs, B), dtype=x.dtype)
+        hw = xp.empty((G, B), dtype=x.dtype)
+        prod = xp.empty((2 * Hs, B), dtype=x.dtype)
+        order = _order(T, reverse)
+        A[order[0], G:] = c0.T
+        h = xp.ascontiguousarray(h0.T)
+        for k, t in enumerate(order):
             a = A[t]
             xp.matmul(w_hh_s, h, out=hw)
-            xp.add(hw, XP[:, t * B:(t + 1) * B], out=a)
-            xp.tanh(a, out=a)
-            ifo = a[:3 * Hs]
-            ifo *= 0.5
-            ifo += 0.5
-            gg = a[3 * Hs:]
-            ct = C[t]
-            xp.multiply(a[Hs:2 * Hs], c, out=ct)
-            xp.multiply(a[:Hs], gg, out=tmp)
-            ct += tmp
+            gates = a[:G]
+            gates += hw
+            xp.tanh(gates, out=gates)
+            sig = a[:3 * Hs]
+            sig *= 0.5
+            sig += 0.5
+            xp.multiply(a[Hs:3 * Hs], a[3 * Hs:], out=prod)  # i g, f c_{t-1}
+            c = A[order[k + 1], G:] if k + 1 < T else cn
+            xp.add(prod[:Hs], prod[Hs:], out=c)
             if mask is not None:
                 keep = ~mask[t][None, :]
-                xp.copyto(ct, c, where=keep)
-            xp.tanh(ct, out=TC[t])
+                xp.copyto(c, a[G:], where=keep)
+            xp.tanh(c, out=TC[t])
             ht = HT[t]
-            xp.multiply(a[2 * Hs:3 * Hs], TC[t], out=ht)
+            xp.multiply(a[:Hs], TC[t], out=ht)
             if mask is not None:
                 xp.copyto(ht, h, where=keep)
-            h, c = ht, ct
-        self.x, self.h0, self.c0T, self.w_ih_p, self.w_hh_p, self.perm = x, h0, c0.T, w_ih_p, w_hh_p, perm
-        Hout = xp.ascontiguousarray(HT.transpose(0, 2, 1))
-        self.A, self.C, self.TC, self.Hout = A, C, TC, Hout
+            h = ht
+        # the states batch-major with h_0 at its place in time: the outputs and, for dW_hh, the
+        # state each step starts from are two views of one array
+        Hb = xp.empty((T + 1, B, Hs), dtype=x.dtype)
+        out, hprev = (Hb[:T], Hb[1:]) if reverse else (Hb[1:], Hb[:T])
+        out[...] = HT.transpose(0, 2, 1)
+        Hb[T if reverse else 0] = h0
+        self.x, self.w_ih, self.w_hh, self.w_hh_p = x, w_ih, w_hh, w_hh_p
+        self.A, self.TC, self.hprev = A, TC, hprev
         self.reverse, self.mask = reverse, mask
-        out = Hout if mask is None else Hout * mask[:, :, None]
-        return out, xp.ascontiguousarray(h.T), xp.ascontiguousarray(c.T)
+        if mask is not None:
+            out = out * mask[:, :, None]
+        return out, xp.ascontiguousarray(h.T), xp.ascontiguousarray(cn.T)
 
     def backward(self, g_out, g_hn, g_cn):
-        A, C, TC, w_hh_p, mask = self.A, self.C, self.TC, self.w_hh_p, self.mask
-        T, G, B = A.shape
-        Hs = G // 4
-        # derivatives of the gate nonlinearities for all steps at once: s (1 - s), and 1 - g^2
-        DER = xp.empty_like(A)
-        xp.subtract(1, A[:, :3 * Hs], out=DER[:, :3 * Hs])
-        DER[:, :3 * Hs] *= A[:, :3 * Hs]
-        xp.multiply(A[:, 3 * Hs:], A[:, 3 * Hs:], out=DER[:, 3 * Hs:])
-        xp.subtract(1, DER[:, 3 * Hs:], out=DER[:, 3 * Hs:])
+        A, TC, mask = self.A, self.TC, self.mask
+        T, Hs, B = TC.shape
+        G = 4 * Hs
+        # step-independent factors of the deltas, rows o, i, f, g as the gates:
+        # d o = dh * tanh(c) o (1 - o); d i = dc * g i (1 - i); d f = dc * c_{t-1} f (1 - f);
+        # d g = dc * i (1 - g^2); and dc = dL/dc_t + dh * P with P = o (1 - tanh^2 c)
+        D = xp.empty((T, G, B), dtype=A.dtype)
+        sig = A[:, :3 * Hs]
+        xp.subtract(1, sig, out=D[:, :3 * Hs])
+        D[:, :3 * Hs] *= sig
+        D[:, :Hs] *= TC
+        D[:, Hs:3 * Hs] *= A[:, 3 * Hs:]
+        dg = D[:, 3 * Hs:]
+        xp.multiply(A[:, 3 * Hs:G], A[:, 3 * Hs:G], out=dg)
+        xp.subtract(1, dg, out=dg)
+        dg *= A[:, Hs:2 * Hs]
+        P = xp.multiply(TC, TC)
+        xp.subtract(1, P, out=P)
+        P *= A[:, :Hs]
         if mask is not None:
             g_out = g_out * mask[:, :, None]
         GO = xp.ascontiguousarray(g_out.transpose(0, 2, 1)) if g_out.any() else None
-        cprev = _prev_states(C, self.c0T, self.reverse)
-        D3 = xp.empty((G, T, B), dtype=A.dtype)  # gate deltas, laid out for the weight products below
-        dh, dc = xp.ascontiguousarray(g_hn.T), xp.ascontiguousarray(g_cn.T)
+        dh, dc = g_hn.T.copy(), g_cn.T.copy()  # updated in place below; never the caller's arrays
         dct = xp.empty((Hs, B), dtype=A.dtype)
-        whh_t = w_hh_p.T
+        whh_t = self.w_hh_p.T
         for t in _order(T, not self.reverse):
             if GO is not None:
-                dh = dh + GO[t]
-            a, tc, d = A[t], TC[t], D3[:, t]
+                dh += GO[t]
             if mask is not None:
                 m = mask[t][None, :]
                 keep_h, keep_c = dh * ~m, dc * ~m
-                dh = dh * m
-                dc = dc * m
-            xp.multiply(tc, tc, out=dct)
-            xp.subtract(1, dct, out=dct)
-            dct *= a[2 * Hs:3 * Hs]
-            dct *= dh
+                dh *= m
+                dc *= m
+            d = D[t]
+            xp.multiply(dh, P[t], out=dct)
             dct += dc
-            xp.multiply(dct, a[3 * Hs:], out=d[:Hs])
-            xp.multiply(dct, cprev[t], out=d[Hs:2 * Hs])
-            xp.multiply(dh, tc, out=d[2 * Hs:3 * Hs])
-            xp.multiply(dct, a[:Hs], out=d[3 * Hs:])
-            d *= DER[t]
-            dc = dct * a[Hs:2 * Hs]
-            dh = whh_t @ d
+            do, difg = d[:Hs], d[Hs:].reshape(3, Hs, B)
+            do *= dh
+            difg *= dct
+            xp.multiply(dct, A[t, 2 * Hs:3 * Hs], out=dc)
+            xp.matmul(whh_t, d, out=dh)
             if mask is not None:
                 dh += keep_h
                 dc += keep_c
+        # the deltas gate-major in PyTorch's order i, f, g, o for the weight products over all steps
+        dG = xp.empty((G, T, B), dtype=A.dtype)
+        dG[:3 * Hs] = D[:, Hs:].transpose(1, 0, 2)
+        dG[3 * Hs:] = D[:, :Hs].transpose(1, 0, 2)
+        dG = dG.reshape(G, T * B)
         need = self.needs_input_grad
-        dG2 = D3.reshape(G, T * B)  # (4H, T*B): gate-major deltas of all steps
-        perm = self.perm
         gx = gw_ih = gw_hh = gb = None
         if need[0]:
-            gx = (dG2.T @ self.w_ih_p).reshape(self.x.shape)
+            gx = (dG.T @ self.w_ih).reshape(self.x.shape)
         if need[3]:
-            gw_ih = xp.empty_like(self.w_ih_p)
-            gw_ih[perm] = dG2 @ self.x.reshape(T * B, -1)
+            gw_ih = dG @ self.x.reshape(T * B, -1)
         if need[4]:
-            hprev = _prev_states(self.Hout, self.h0, self.reverse)
-            gw_hh = xp.empty_like(w_hh_p)
-            gw_hh[perm] = dG2 @ hprev.reshape(T * B, Hs)
+            gw_hh = dG @ self.hprev.reshape(T * B, Hs)
         if self.has_bias and (need[5] or need[6]):
-            gb = xp.empty(G, dtype=A.dtype)
-            gb[perm] = dG2.sum(axis=1)
+            gb = dG.sum(axis=1)
         return gx, dh.T, dc.T, gw_ih, gw_hh, gb, gb
 
 
