@@ -165,14 +165,15 @@ class LSTMSequence(Function):
         scale[:3 * Hs] = 0.5
         w_hh_s = w_hh_p * scale
         # per step t, A[t] holds the rows o, i, f, g, c_{t-1}; the gate rows start as the input
-        # projection, computed for every step in one product
+        # projection W_ih x_t + b of every step, one batch of products (the bias as a column of
+        # W_ih against a row of ones under x_t^T)
         A = xp.empty((T, 5 * Hs, B), dtype=x.dtype)
-        XP = (w_ih[perm] * scale) @ x.reshape(T * B, -1).T
-        XP = XP.reshape(G, T, B).transpose(1, 0, 2)
+        xT = x.transpose(0, 2, 1)
+        w_in = w_ih[perm]
         if self.has_bias:
-            xp.add(XP, (b_ih + b_hh)[perm][:, None] * scale, out=A[:, :G])
-        else:
-            A[:, :G] = XP
+            w_in = xp.concatenate([w_in, (b_ih + b_hh)[perm][:, None]], axis=1)
+            xT = xp.concatenate([xT, xp.ones((T, 1, B), dtype=x.dtype)], axis=1)
+        xp.matmul(w_in * scale, xT, out=A[:, :G])
         TC = xp.empty((T, Hs, B), dtype=x.dtype)  # tanh(c_t)
         HT = xp.empty_like(TC)
         cn = xp.empty((Hs, B), dtype=x.dtype)
@@ -274,7 +275,7 @@ class LSTMSequence(Function):
         if need[4]:
             gw_hh = dG @ self.hprev.reshape(T * B, Hs)
         if self.has_bias and (need[5] or need[6]):
-            gb = dG.sum(axis=1)
+            gb = dG @ xp.ones(T * B, dtype=dG.dtype)  # row sums; as a product, BLAS is several times faster
         return gx, dh.T, dc.T, gw_ih, gw_hh, gb, gb
 
 
