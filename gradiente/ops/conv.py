@@ -34,6 +34,13 @@ addition per kernel row into the (channel, kernel column) rows, then one per
 kernel column into the input). With fewer kernel rows the saving is too small
 to pay for the extra passes, and the general path is faster.
 
+Without a gradient to compute (inference) nothing is saved, so stride-1,
+one-group convolutions run a few images at a time, in cache, and write the
+(N, C_out, *out) output directly: on flat windows, where each column row is
+one contiguous run of the padded plane (``_forward_flat``), or, when that
+would waste too much of its product, the per-kernel-row layout above
+(``ConvNd._forward_rows_chunked``).
+
 The transposed convolution (seed 002 §4.9: the decoder's upsampling) is the
 adjoint of the convolution: its forward is the col2im of ``W^T @ x`` and its
 backward is the im2col path, so both directions share the two helpers below.
