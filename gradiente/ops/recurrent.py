@@ -6,7 +6,8 @@ Elman RNN (seed 000 §6, seed 002 §4.5), LSTM (seed 002 §4.6) and GRU
 Each kernel follows the same plan:
 
 * the input projection of all time steps is one matrix product,
-  ``X W_ih^T + b`` of shape (T*B, G*H);
+  ``X W_ih^T + b`` of shape (T*B, G*H) (the LSTM kernel folds it into the
+  per-step product instead, see there);
 * per step only the small product ``h_{t-1} W_hh^T`` and a few vectorised
   elementwise operations remain;
 * backward through time is written out from the cell equations (the delta
@@ -139,8 +140,11 @@ class LSTMSequence(Function):
     a contiguous (5H, B) block of rows o, i, f, g, c_{t-1}: every operand of
     the many small elementwise operations is then contiguous (strided slices
     cost NumPy several times more), the three sigmas are one slice, and
-    ``[i, f] * [g, c_{t-1}]`` is one product. The backward pass computes the
-    step-independent factors of the deltas for all steps at once, so that
+    ``[i, f] * [g, c_{t-1}]`` is one product. Unlike the other kernels, the
+    input projection is not a separate product: a step's pre-activations are
+    one product of ``[W_hh, W_ih, b]`` with the column block ``[h; x_t; 1]``,
+    which saves the addition of the two per step. The backward pass computes
+    the step-independent factors of the deltas for all steps at once, so that
     each step is left with the products by dh and dc and the matrix product.
     """
 
@@ -158,35 +162,31 @@ class LSTMSequence(Function):
         G = 4 * Hs
         self.has_bias = b_ih is not None
         perm = self._perm(Hs)
-        w_hh_p = w_hh[perm]
+        # per step, one product W [h_{t-1}; x_t; 1] with W = [W_hh, W_ih, b_ih + b_hh] gives the
+        # gate pre-activations; Z holds the columns [h; x; 1] of every step, h_0 at its place in time
+        w = [w_hh, w_ih] + ([(b_ih + b_hh)[:, None]] if self.has_bias else [])
+        W = xp.concatenate(w, axis=1)[perm]
         # sigma(z) = (1 + tanh(z / 2)) / 2: with the 1/2 folded into the rows of o, i, f, one tanh
         # over the whole gate block gives all four gates
-        scale = xp.ones((G, 1), dtype=x.dtype)
-        scale[:3 * Hs] = 0.5
-        w_hh_s = w_hh_p * scale
-        # per step t, A[t] holds the rows o, i, f, g, c_{t-1}; the gate rows start as the input
-        # projection W_ih x_t + b of every step, one batch of products (the bias as a column of
-        # W_ih against a row of ones under x_t^T)
-        A = xp.empty((T, 5 * Hs, B), dtype=x.dtype)
-        xT = x.transpose(0, 2, 1)
-        w_in = w_ih[perm]
+        W[:3 * Hs] *= 0.5
+        K = W.shape[1]
+        Z = xp.empty((T + 1, K, B), dtype=x.dtype)
+        zin, zout = (Z[1:], Z[:T]) if reverse else (Z[:T], Z[1:])  # step t reads zin[t], writes h_t to zout[t]
+        zin[:, Hs:Hs + x.shape[2]] = x.transpose(0, 2, 1)
         if self.has_bias:
-            w_in = xp.concatenate([w_in, (b_ih + b_hh)[perm][:, None]], axis=1)
-            xT = xp.concatenate([xT, xp.ones((T, 1, B), dtype=x.dtype)], axis=1)
-        xp.matmul(w_in * scale, xT, out=A[:, :G])
+            zin[:, -1] = 1
+        Z[T if reverse else 0, :Hs] = h0.T
+        # per step t, A[t] holds the rows o, i, f, g, c_{t-1}
+        A = xp.empty((T, 5 * Hs, B), dtype=x.dtype)
         TC = xp.empty((T, Hs, B), dtype=x.dtype)  # tanh(c_t)
-        HT = xp.empty_like(TC)
         cn = xp.empty((Hs, B), dtype=x.dtype)
-        hw = xp.empty((G, B), dtype=x.dtype)
         prod = xp.empty((2 * Hs, B), dtype=x.dtype)
         order = _order(T, reverse)
         A[order[0], G:] = c0.T
-        h = xp.ascontiguousarray(h0.T)
         for k, t in enumerate(order):
             a = A[t]
-            xp.matmul(w_hh_s, h, out=hw)
             gates = a[:G]
-            gates += hw
+            xp.matmul(W, zin[t], out=gates)
             xp.tanh(gates, out=gates)
             sig = a[:3 * Hs]
             sig *= 0.5
@@ -198,22 +198,16 @@ class LSTMSequence(Function):
                 keep = ~mask[t][None, :]
                 xp.copyto(c, a[G:], where=keep)
             xp.tanh(c, out=TC[t])
-            ht = HT[t]
-            xp.multiply(a[:Hs], TC[t], out=ht)
+            h = zout[t, :Hs]
+            xp.multiply(a[:Hs], TC[t], out=h)
             if mask is not None:
-                xp.copyto(ht, h, where=keep)
-            h = ht
-        # the states batch-major with h_0 at its place in time: the outputs and, for dW_hh, the
-        # state each step starts from are two views of one array
-        Hb = xp.empty((T + 1, B, Hs), dtype=x.dtype)
-        out, hprev = (Hb[:T], Hb[1:]) if reverse else (Hb[1:], Hb[:T])
-        out[...] = HT.transpose(0, 2, 1)
-        Hb[T if reverse else 0] = h0
-        self.x, self.w_ih, self.w_hh, self.w_hh_p = x, w_ih, w_hh, w_hh_p
-        self.A, self.TC, self.hprev = A, TC, hprev
+                xp.copyto(h, zin[t, :Hs], where=keep)
+        out = xp.ascontiguousarray(zout[:, :Hs].transpose(0, 2, 1))
+        self.x, self.w_ih, self.w_hh_p = x, w_ih, w_hh[perm]
+        self.A, self.TC, self.zin = A, TC, zin
         self.reverse, self.mask = reverse, mask
         if mask is not None:
-            out = out * mask[:, :, None]
+            out *= mask[:, :, None]
         return out, xp.ascontiguousarray(h.T), xp.ascontiguousarray(cn.T)
 
     def backward(self, g_out, g_hn, g_cn):
@@ -273,7 +267,8 @@ class LSTMSequence(Function):
         if need[3]:
             gw_ih = dG @ self.x.reshape(T * B, -1)
         if need[4]:
-            gw_hh = dG @ self.hprev.reshape(T * B, Hs)
+            hprev = xp.ascontiguousarray(self.zin[:, :Hs].transpose(1, 0, 2)).reshape(Hs, T * B)
+            gw_hh = dG @ hprev.T
         if self.has_bias and (need[5] or need[6]):
             gb = dG @ xp.ones(T * B, dtype=dG.dtype)  # row sums; as a product, BLAS is several times faster
         return gx, dh.T, dc.T, gw_ih, gw_hh, gb, gb
