@@ -202,12 +202,17 @@ class LSTMSequence(Function):
             xp.multiply(a[:Hs], TC[t], out=h)
             if mask is not None:
                 xp.copyto(h, zin[t, :Hs], where=keep)
-        out = xp.ascontiguousarray(zout[:, :Hs].transpose(0, 2, 1))
+        # the states batch-major with h_0 at its place in time: the output and, for dW_hh, the
+        # state each step starts from are two views of one array
+        Hb = xp.empty((T + 1, B, Hs), dtype=x.dtype)
+        out, hprev = (Hb[:T], Hb[1:]) if reverse else (Hb[1:], Hb[:T])
+        out[...] = zout[:, :Hs].transpose(0, 2, 1)
+        Hb[T if reverse else 0] = h0
         self.x, self.w_ih, self.w_hh_p = x, w_ih, w_hh[perm]
-        self.A, self.TC, self.zin = A, TC, zin
+        self.A, self.TC, self.hprev = A, TC, hprev
         self.reverse, self.mask = reverse, mask
         if mask is not None:
-            out *= mask[:, :, None]
+            out = out * mask[:, :, None]
         return out, xp.ascontiguousarray(h.T), xp.ascontiguousarray(cn.T)
 
     def backward(self, g_out, g_hn, g_cn):
@@ -267,8 +272,7 @@ class LSTMSequence(Function):
         if need[3]:
             gw_ih = dG @ self.x.reshape(T * B, -1)
         if need[4]:
-            hprev = xp.ascontiguousarray(self.zin[:, :Hs].transpose(1, 0, 2)).reshape(Hs, T * B)
-            gw_hh = dG @ hprev.T
+            gw_hh = dG @ self.hprev.reshape(T * B, Hs)
         if self.has_bias and (need[5] or need[6]):
             gb = dG @ xp.ones(T * B, dtype=dG.dtype)  # row sums; as a product, BLAS is several times faster
         return gx, dh.T, dc.T, gw_ih, gw_hh, gb, gb
