@@ -127,3 +127,17 @@ def test_blocked_float32_gelu_matches_exact_erf_across_blocks(grad):
         F.gelu(xd).sum().backward()
         y.sum().backward()
         np.testing.assert_allclose(a.grad.numpy(), xd.grad.numpy(), rtol=2e-6, atol=1e-6)
+
+
+def test_relu_large_input_keeps_nan_and_infinities_and_saves_no_mask_without_grad():
+    x = RNG.standard_normal(200_003).astype(np.float32)
+    x[:4] = [np.nan, -np.inf, np.inf, -0.0]
+    with g.no_grad():
+        y = F.relu(g.tensor(x)).numpy()
+    np.testing.assert_array_equal(y, np.maximum(x, 0))
+    assert np.isnan(y[0]) and y[1] == 0 and y[2] == np.inf
+    from gradiente.ops.activation import ReLU
+    fn = ReLU()
+    fn.needs_input_grad = (False,)
+    fn.forward(x)
+    assert not hasattr(fn, "mask")

@@ -105,8 +105,17 @@ class ReLU(Function):
     """relu(z) = max(0, z);  relu' = 1 for z > 0, else 0."""
 
     def forward(self, z):
-        self.mask = z > 0
-        return xp.maximum(z, 0)
+        if self.needs_input_grad[0]:
+            self.mask = z > 0
+        if z.ndim == 0 or not z.flags.c_contiguous:
+            return xp.maximum(z, 0)
+        out = xp.empty_like(z)
+        flat_z, flat_out = z.reshape(-1), out.reshape(-1)
+
+        def work(first, last):  # maximum keeps NaN, as PyTorch's relu
+            xp.maximum(flat_z[first:last], 0, out=flat_out[first:last])
+        parallel_for(z.size, work)
+        return out
 
     def backward(self, g):
         return g * self.mask
