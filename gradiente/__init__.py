@@ -7,6 +7,8 @@ import numpy as _np
 
 __version__ = "0.1.0"
 
+from . import memory as _memory  # noqa: E402,F401  (glibc keeps freed arrays for the next step)
+
 from .tensor import Tensor, Size, get_default_dtype, set_default_dtype  # noqa: E402
 from .autograd import Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled  # noqa: E402
 from .random import manual_seed, seed, get_rng_state, set_rng_state  # noqa: E402
