@@ -15,13 +15,12 @@ process CPU clock instead of the wall clock: on a machine shared with other
 jobs, and with both libraries on one thread (``--threads 1`` and
 ``OPENBLAS_NUM_THREADS=1``), it leaves out the time spent waiting for a core.
 
-``--malloc-tuned`` raises glibc's mmap and trim thresholds for the process
-(as ``MALLOC_MMAP_THRESHOLD_=64MiB MALLOC_TRIM_THRESHOLD_=256MiB`` would): freed
-arrays of a few MB then stay in the heap instead of going back to the
-kernel, so the next step does not page-fault them in again. Both libraries
-run under the same setting.
+Importing gradiente raises glibc's mmap and trim thresholds for the process
+(``gradiente.memory``), so freed arrays stay in the heap for the next step;
+both libraries run under that setting. ``GRADIENTE_KEEP_FREED_MEMORY=0`` in
+the environment measures both with the C library's defaults instead.
 
-    python bench/bench_conv.py [--repeats 30] [--threads N] [--cpu-time] [--malloc-tuned] [--full-mnist1d]
+    python bench/bench_conv.py [--repeats 30] [--threads N] [--cpu-time] [--full-mnist1d]
 """
 import argparse
 import statistics
@@ -177,29 +176,13 @@ def full_mnist1d(steps=6000):
     return elapsed, acc
 
 
-def _tune_malloc():
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        print("--malloc-tuned: glibc not found, ignored")
-        return
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    libc.mallopt(m_mmap_threshold, 64 << 20)
-    libc.mallopt(m_trim_threshold, 256 << 20)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=30)
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
     ap.add_argument("--full-mnist1d", action="store_true", help="also time the whole 6,000-step MNIST-1D training")
     ap.add_argument("--cpu-time", action="store_true", help="time calls with the process CPU clock")
-    ap.add_argument("--malloc-tuned", action="store_true", help="keep freed memory in the heap (glibc only)")
     args = ap.parse_args(argv)
-    if args.malloc_tuned:
-        _tune_malloc()
     import torch
 
     if args.cpu_time:
@@ -208,7 +191,7 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), gradiente {g.__version__}, "
           f"numpy {np.__version__}, clock: {'process CPU time' if args.cpu_time else 'wall'}"
-          f"{', malloc tuned' if args.malloc_tuned else ''}")
+          f"{', freed memory kept' if g.memory.ENABLED else ', C library malloc defaults'}")
     bench_lenet(torch, args.repeats)
     bench_cnn1d(torch, args.repeats)
     bench_layers(torch, args.repeats)
