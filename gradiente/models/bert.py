@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as _np
 
-from ..autograd import no_grad
+from ..autograd import Function, no_grad
 from ..backend import xp
 from ..creation import tensor as _tensor
 from ..io.pretrained import check_folder, load_numpy_weights, load_tokenizer, pretrained_path
@@ -48,6 +48,33 @@ def _activation(name):
     if name == "relu":
         return F.relu
     raise ValueError(f"BertModel: unsupported hidden_act {name!r} (expected 'gelu', 'gelu_new' or 'relu')")
+
+
+class PackRows(Function):
+    """(N, L, F) -> (n, F): the rows of the n real tokens (``rows``: their flat positions); backward scatters."""
+
+    def forward(self, x, rows):
+        self.shape, self.rows = x.shape, rows
+        return x.reshape(-1, x.shape[-1])[rows]
+
+    def backward(self, g):
+        out = xp.zeros((self.shape[0] * self.shape[1], g.shape[-1]), dtype=g.dtype)
+        out[self.rows] = g
+        return out.reshape(self.shape)
+
+
+class PadRows(Function):
+    """(n, F) -> (N, L, F): the real tokens' rows back in place, zeros at the padded positions; backward gathers."""
+
+    def forward(self, x, rows, batch_shape):
+        self.rows = rows
+        N, L = batch_shape
+        out = xp.zeros((N * L, x.shape[-1]), dtype=x.dtype)
+        out[rows] = x
+        return out.reshape(N, L, x.shape[-1])
+
+    def backward(self, g):
+        return g.reshape(-1, g.shape[-1])[self.rows]
 
 
 class BertEmbeddings(Module):
@@ -88,15 +115,21 @@ class BertSelfAttention(Module):
         self.query, self.key, self.value = Linear(H, H), Linear(H, H), Linear(H, H)
         self.dropout_p = c["attention_probs_dropout_prob"]
 
-    def forward(self, x, mask=None, output_attentions=False):
+    def forward(self, x, mask=None, output_attentions=False, packing=None):
+        """``packing = (rows, (N, L))`` when ``x`` holds only the real tokens' rows (see ``BertModel``)."""
         h = self.num_attention_heads
-        q, k, v = (SplitHeads.apply(lin(x), n=1, heads=h) for lin in (self.query, self.key, self.value))
+
+        def heads(lin):
+            y = lin(x)
+            return SplitHeads.apply(y if packing is None else PadRows.apply(y, *packing), n=1, heads=h)
+        q, k, v = heads(self.query), heads(self.key), heads(self.value)
         p = self.dropout_p if self.training else 0.0
         if output_attentions:
             ctx, w = ScaledDotProductAttention.apply(q, k, v, attn_mask=mask, dropout_p=p, return_weights=True)
         else:
             ctx, w = ScaledDotProductAttention.apply(q, k, v, attn_mask=mask, dropout_p=p), None
-        return MergeHeads.apply(ctx), w
+        ctx = MergeHeads.apply(ctx)
+        return (ctx if packing is None else PackRows.apply(ctx, packing[0])), w
 
 
 class _DenseNorm(Module):
@@ -119,8 +152,8 @@ class BertAttention(Module):
         self.self = BertSelfAttention(c)
         self.output = _DenseNorm(c, c["hidden_size"])
 
-    def forward(self, x, mask=None, output_attentions=False):
-        h, w = self.self(x, mask, output_attentions)
+    def forward(self, x, mask=None, output_attentions=False, packing=None):
+        h, w = self.self(x, mask, output_attentions, packing)
         return self.output(h, x), w
 
 
@@ -143,8 +176,8 @@ class BertLayer(Module):
         self.intermediate = BertIntermediate(c)
         self.output = _DenseNorm(c, c["intermediate_size"])
 
-    def forward(self, x, mask=None, output_attentions=False):
-        x, w = self.attention(x, mask, output_attentions)
+    def forward(self, x, mask=None, output_attentions=False, packing=None):
+        x, w = self.attention(x, mask, output_attentions, packing)
         return self.output(self.intermediate(x), x), w
 
 
@@ -153,10 +186,10 @@ class BertEncoder(Module):
         super().__init__()
         self.layer = ModuleList([BertLayer(c) for _ in range(c["num_hidden_layers"])])
 
-    def forward(self, x, mask=None, output_attentions=False):
+    def forward(self, x, mask=None, output_attentions=False, packing=None):
         weights = []
         for layer in self.layer:
-            x, w = layer(x, mask, output_attentions)
+            x, w = layer(x, mask, output_attentions, packing)
             weights.append(w)
         return x, weights
 
@@ -177,6 +210,12 @@ class BertModel(Module):
 
     ``attention_mask`` (N, L) holds 1 for real tokens and 0 for padding; padded
     keys get no attention weight.
+
+    ``skip_padding=True`` runs the position-wise layers (the linear maps, GELU,
+    layer norms) on the real tokens' rows only, and pads the rows back for the
+    attention products: the work for padding is saved, the real tokens' outputs
+    are the same, and the padded positions' outputs are zeros instead of BERT's
+    values there (which mean nothing and which every pooling ignores).
     """
 
     def __init__(self, config=None, add_pooling_layer=True, **overrides):
@@ -190,7 +229,8 @@ class BertModel(Module):
         if add_pooling_layer:
             self.pooler = BertPooler(c)
 
-    def forward(self, input_ids, attention_mask=None, token_type_ids=None, output_attentions=False):
+    def forward(self, input_ids, attention_mask=None, token_type_ids=None, output_attentions=False,
+                skip_padding=False):
         ids = input_ids if isinstance(input_ids, Tensor) else _tensor(xp.asarray(input_ids))
         if ids.ndim != 2:
             raise ValueError(f"BertModel: expected input_ids of shape (N, L), got {tuple(ids.shape)}")
@@ -198,15 +238,21 @@ class BertModel(Module):
             raise TypeError(f"BertModel: input_ids must be integers, got dtype {ids.dtype}")
         if token_type_ids is not None and not isinstance(token_type_ids, Tensor):
             token_type_ids = _tensor(xp.asarray(token_type_ids, dtype=xp.int64))
-        mask = None
+        mask = packing = None
         if attention_mask is not None:
             am = attention_mask.data if isinstance(attention_mask, Tensor) else xp.asarray(attention_mask)
             if am.shape != ids.shape:
                 raise ValueError(f"BertModel: attention_mask shape {tuple(am.shape)} differs from input_ids shape "
                                  f"{tuple(ids.shape)}")
             mask = (am != 0)[:, None, None, :]  # True = may attend
+            if skip_padding and not mask.all():
+                packing = (xp.flatnonzero(am.reshape(-1) != 0), tuple(ids.shape))
         x = self.embeddings(ids, token_type_ids)
-        x, weights = self.encoder(x, mask, output_attentions)
+        if packing is not None:
+            x = PackRows.apply(x, packing[0])
+        x, weights = self.encoder(x, mask, output_attentions, packing)
+        if packing is not None:
+            x = PadRows.apply(x, *packing)
         return (x, weights) if output_attentions else x
 
 
@@ -294,8 +340,11 @@ class SentenceEncoder(Module):
 
     # --------------------------------------------------------------- encoding
     def forward(self, input_ids, attention_mask, token_type_ids=None):
-        """Token embeddings (N, L, hidden) as a Tensor (differentiable, for fine-tuning)."""
-        return self.bert(input_ids, attention_mask, token_type_ids)
+        """Token embeddings (N, L, hidden) as a Tensor (differentiable, for fine-tuning).
+
+        Padding is skipped (``BertModel``'s ``skip_padding``): padded positions hold zeros.
+        """
+        return self.bert(input_ids, attention_mask, token_type_ids, skip_padding=True)
 
     def pool(self, token_embeddings, attention_mask):
         """Sentence vectors (N, hidden) from token vectors, as the checkpoint's pooling says."""
@@ -334,7 +383,7 @@ class SentenceEncoder(Module):
                 for start in range(0, len(sentences), batch_size):
                     idx = order[start:start + batch_size]
                     ids, mask, types = self.tokenize([sentences[i] for i in idx])
-                    tok = self.bert(ids, mask, types).data
+                    tok = self.bert(ids, mask, types, skip_padding=True).data
                     out[idx] = self.pool(tok, mask)
         finally:
             self.normalize = saved_norm
