@@ -114,7 +114,7 @@ class ReLU(Function):
 
         def work(first, last):  # maximum keeps NaN, as PyTorch's relu
             xp.maximum(flat_z[first:last], 0, out=flat_out[first:last])
-        parallel_for(z.size, work)
+        parallel_for(z.size, work, grain=1 << 18)  # one cheap pass: only large arrays repay a thread
         return out
 
     def backward(self, g):
