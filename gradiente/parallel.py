@@ -30,6 +30,7 @@ def _default_num_threads():
 
 _num_threads = _default_num_threads()
 _pool = None
+_pool_lock = threading.Lock()
 _inside = threading.local()  # set in pool threads: nested parallel_for calls run inline
 
 
@@ -49,15 +50,16 @@ def set_num_threads(n):
 
 def _shutdown():
     global _pool
-    if _pool is not None:
-        _pool.shutdown(wait=True)
-        _pool = None
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True)
 
 
 def _forget_pool():
-    # after fork the child has the parent's pool object but none of its threads
-    global _pool
-    _pool = None
+    # after fork the child has the parent's pool object but none of its threads (and maybe a held lock)
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
@@ -70,10 +72,11 @@ def _mark_inside():
 
 def _get_pool():
     global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=_num_threads - 1, thread_name_prefix="gradiente",
-                                   initializer=_mark_inside)
-    return _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=_num_threads - 1, thread_name_prefix="gradiente",
+                                       initializer=_mark_inside)
+        return _pool
 
 
 def parallel_for(n, work, grain=1 << 16):
