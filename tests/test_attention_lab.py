@@ -24,7 +24,7 @@ def test_registered_with_claim_and_json_configs(name):
 def test_cost_quick_run_and_verdict():
     exp = get_experiment("attention_cost")
     runs = []
-    for cfg in [c for c in exp.configs(True) if c["length"] <= 64]:
+    for cfg in [c for c in exp.configs(True) if c["length"] <= 128]:
         rec = Recorder("attention_cost", cfg)
         runs.append(Run(cfg, exp.run(cfg, rec)))
     lstm = [r for r in runs if r.config["model"] == "lstm"]
