@@ -68,6 +68,9 @@ class ScaledDotProductAttention(Function):
                 blocked = ~attn_mask if blocked is None else (blocked | ~attn_mask)
             else:
                 additive = attn_mask.astype(dtype, copy=False)
+        if blocked is not None:  # one additive mask: adding -inf is cheaper than a masked copy on every block
+            inf = xp.where(blocked, dtype.type(-xp.inf), dtype.type(0))
+            additive = inf if additive is None else additive + inf
         p = xp.empty(batch + (L, S), dtype=dtype)
         out = xp.empty(batch + (L, v.shape[-1]), dtype=dtype)
         drop = None
@@ -76,8 +79,8 @@ class ScaledDotProductAttention(Function):
             drop = keep.astype(dtype) * dtype.type(1.0 / (1.0 - dropout_p))
         pd = p if drop is None else xp.empty_like(p)
         n = batch[0] if batch else 1
-        self.split = n > 1 and all(a.shape[0] == n for a in (q, k, v)) and all(
-            a is None or a.shape[0] in (1, n) for a in (blocked, additive))
+        self.split = n > 1 and all(a.shape[0] == n for a in (q, k, v)) and (
+            additive is None or additive.shape[0] in (1, n))
         self.items = n
 
         def block(rows):
@@ -86,8 +89,6 @@ class ScaledDotProductAttention(Function):
             s *= scale
             if additive is not None:
                 s += _rows(additive, rows)
-            if blocked is not None:
-                xp.copyto(s, dtype.type(-xp.inf), where=_rows(blocked, rows))
             m = s.max(axis=-1, keepdims=True)
             dead = ~xp.isfinite(m)  # rows with every key blocked
             if dead.any():
