@@ -240,7 +240,7 @@ class LSTMSequence(Function):
         GO = xp.ascontiguousarray(g_out.transpose(0, 2, 1)) if g_out.any() else None
         dh, dc = g_hn.T.copy(), g_cn.T.copy()  # updated in place below; never the caller's arrays
         dct = xp.empty((Hs, B), dtype=A.dtype)
-        whh_t = self.w_hh_p.T
+        whh_t = xp.ascontiguousarray(self.w_hh_p.T)  # the per-step product is faster on it than on the view
         for t in _order(T, not self.reverse):
             if GO is not None:
                 dh += GO[t]
