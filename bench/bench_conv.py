@@ -86,7 +86,8 @@ def _report(name, t_torch, t_ours, target=None):
     return ratio
 
 
-def bench_lenet(torch, repeats):
+def lenet_pairs(torch):
+    """Twin LeNet-5s: ((gradiente step, torch step) at batch 64, (gradiente, torch) inference at batch 256)."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, 64)
@@ -96,20 +97,25 @@ def bench_lenet(torch, repeats):
     t_loss, g_loss = torch.nn.CrossEntropyLoss(), g.nn.CrossEntropyLoss()
     xt, yt, xg, yg = torch.from_numpy(x), torch.from_numpy(y), g.tensor(x), g.tensor(y)
     t_step, g_step = _train_step(tm, t_opt, t_loss, xt, yt), _train_step(gm, g_opt, g_loss, xg, yg)
-    r1 = _report("LeNet-5 training step (batch 64)", *_interleaved(t_step, g_step, repeats), target=1.0)
     xi = rng.standard_normal((256, 1, 28, 28)).astype(np.float32)
     xit, xig = torch.from_numpy(xi), g.tensor(xi)
-    tm.eval()
-    gm.eval()
+    tm_eval, gm_eval = _torch_lenet(torch).eval(), LeNet5().eval()
+    _copy(gm_eval, tm_eval)
 
     def t_inf():
         with torch.no_grad():
-            tm(xit)
+            tm_eval(xit)
 
     def g_inf():
         with g.no_grad():
-            gm(xig)
+            gm_eval(xig)
 
+    return (g_step, t_step), (g_inf, t_inf)
+
+
+def bench_lenet(torch, repeats):
+    (g_step, t_step), (g_inf, t_inf) = lenet_pairs(torch)
+    r1 = _report("LeNet-5 training step (batch 64)", *_interleaved(t_step, g_step, repeats), target=1.0)
     r2 = _report("LeNet-5 inference (batch 256)", *_interleaved(t_inf, g_inf, repeats), target=1.0)
     return r1, r2
 
