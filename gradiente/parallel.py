@@ -6,8 +6,14 @@ elementwise kernels that make many passes (GELU, layer norm, softmax) split thei
 work with :func:`parallel_for`; matrix products already run on OpenBLAS's own
 threads.
 
-The thread count is ``GRADIENTE_NUM_THREADS`` when set, otherwise the cores this
-process may run on; :func:`set_num_threads` changes it (1 turns threading off).
+The thread count is 1 (everything on the calling thread) unless
+``GRADIENTE_NUM_THREADS`` or :func:`set_num_threads` says otherwise. Measured on
+2 cores, extra threads did not pay next to NumPy's BLAS: after each matrix
+product OpenBLAS's idle worker keeps spinning on the other core for a while, and
+a kernel thread sharing that core finishes last (LeNet-5 inference took 9.4-10.1
+ms with 2 threads against 7.1-7.4 ms with 1; the Transformer benchmarks did not
+change). They can help where the BLAS runs single-threaded
+(``OPENBLAS_NUM_THREADS=1``) or the machine has cores to spare.
 """
 import os
 import threading
@@ -17,15 +23,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 def _default_num_threads():
     env = os.environ.get("GRADIENTE_NUM_THREADS")
-    if env:
-        try:
-            return max(1, int(env))
-        except ValueError:
-            raise ValueError(f"GRADIENTE_NUM_THREADS must be a positive integer, got {env!r}") from None
+    if not env:
+        return 1
     try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
+        return max(1, int(env))
+    except ValueError:
+        raise ValueError(f"GRADIENTE_NUM_THREADS must be a positive integer, got {env!r}") from None
 
 
 _num_threads = _default_num_threads()

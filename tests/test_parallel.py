@@ -83,6 +83,8 @@ def test_set_num_threads_rejects_bad_values(bad):
 
 
 def test_env_variable_sets_the_default(monkeypatch):
+    monkeypatch.delenv("GRADIENTE_NUM_THREADS", raising=False)
+    assert parallel._default_num_threads() == 1
     monkeypatch.setenv("GRADIENTE_NUM_THREADS", "3")
     assert parallel._default_num_threads() == 3
     monkeypatch.setenv("GRADIENTE_NUM_THREADS", "many")
