@@ -25,7 +25,9 @@ from ..nn.attention import MergeHeads, SplitHeads
 from ..nn.container import ModuleList
 from ..nn.linear import Linear
 from ..nn.module import Module
+from ..ops import cat
 from ..ops.attention import ScaledDotProductAttention
+from ..ops.linear import Linear as LinearFunction
 from ..tensor import Tensor
 
 DEFAULT_CONFIG = dict(vocab_size=30522, hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
@@ -118,11 +120,13 @@ class BertSelfAttention(Module):
     def forward(self, x, mask=None, output_attentions=False, packing=None):
         """``packing = (rows, (N, L))`` when ``x`` holds only the real tokens' rows (see ``BertModel``)."""
         h = self.num_attention_heads
-
-        def heads(lin):
-            y = lin(x)
-            return SplitHeads.apply(y if packing is None else PadRows.apply(y, *packing), n=1, heads=h)
-        q, k, v = heads(self.query), heads(self.key), heads(self.value)
+        # the three projections as one product with the weights stacked [W_q; W_k; W_v], as PyTorch's
+        # in_proj_weight: one pass over x and one wider matrix product instead of three
+        lins = (self.query, self.key, self.value)
+        qkv = LinearFunction.apply(x, cat([lin.weight for lin in lins]), cat([lin.bias for lin in lins]))
+        if packing is not None:
+            qkv = PadRows.apply(qkv, *packing)
+        q, k, v = SplitHeads.apply(qkv, n=3, heads=h)
         p = self.dropout_p if self.training else 0.0
         if output_attentions:
             ctx, w = ScaledDotProductAttention.apply(q, k, v, attn_mask=mask, dropout_p=p, return_weights=True)
