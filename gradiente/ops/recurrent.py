@@ -288,8 +288,14 @@ class GRUSequence(Function):
     dL/dh_{t-1} = dh z + [dr, dz, da_n r] W_hh.
     Returns (output (T, B, H), h_n).
 
-    Like the LSTM kernel, the step loop works on transposed states (H, B)
-    and gate-major blocks, and computes r and z with one tanh each step.
+    The step loop follows the LSTM kernel's layout: transposed states (H, B)
+    and a contiguous gate block per step, r and z from one tanh. The input
+    projection of all steps is one batched product before the loop (n needs
+    W_hn h apart from W_in x, so it cannot share the per-step product); b_hh
+    is folded into the per-step product ``[W_hh, b_hh] [h; 1]``. Every delta
+    of a step is dh times a factor that does not depend on dh, so backward
+    computes those factors for all steps at once and each step is left with
+    one product by dh, the matrix product and dh z.
     """
 
     i_wih = 2
@@ -302,105 +308,107 @@ class GRUSequence(Function):
         # sigma(z) = (1 + tanh(z / 2)) / 2, with the 1/2 folded into the rows of r and z
         scale = xp.ones((3 * Hs, 1), dtype=x.dtype)
         scale[:2 * Hs] = 0.5
-        w_hh_s = w_hh * scale
-        XP = (w_ih * scale) @ x.reshape(T * B, -1).T  # (3H, T*B), every step at once
-        if b_ih is not None:
+        XP = xp.matmul(w_ih * scale, x.transpose(0, 2, 1))  # (T, 3H, B), every step at once
+        w = [w_hh]
+        if self.has_bias:
             XP += b_ih[:, None] * scale
-            b_hh_s = b_hh[:, None] * scale
-        HP = xp.empty((T, 3 * Hs, B), dtype=x.dtype)  # W_hh h + b_hh (r, z rows halved); n rows kept
-        RZ = xp.empty((T, 2 * Hs, B), dtype=x.dtype)
+            w.append(b_hh[:, None])
+        W = xp.concatenate(w, axis=1) * scale
+        K = W.shape[1]
+        # Z holds the columns [h; 1] of every step, h_0 at its place in time
+        Z = xp.empty((T + 1, K, B), dtype=x.dtype)
+        zin, zout = (Z[1:], Z[:T]) if reverse else (Z[:T], Z[1:])  # step t reads zin[t], writes h_t to zout[t]
+        if self.has_bias:
+            Z[:, Hs] = 1
+        Z[T if reverse else 0, :Hs] = h0.T
+        A = xp.empty((T, 3 * Hs, B), dtype=x.dtype)  # per step the rows r, z, W_hn h + b_hn
         N = xp.empty((T, Hs, B), dtype=x.dtype)
-        HT = xp.empty_like(N)
-        h = xp.ascontiguousarray(h0.T)
         for t in _order(T, reverse):
-            hp = HP[t]
-            xp.matmul(w_hh_s, h, out=hp)
-            if b_ih is not None:
-                hp += b_hh_s
-            xs = XP[:, t * B:(t + 1) * B]
-            rz = RZ[t]
-            xp.add(xs[:2 * Hs], hp[:2 * Hs], out=rz)
+            a = A[t]
+            xp.matmul(W, zin[t], out=a)
+            rz = a[:2 * Hs]
+            rz += XP[t, :2 * Hs]
             xp.tanh(rz, out=rz)
             rz *= 0.5
             rz += 0.5
             n = N[t]
-            xp.multiply(rz[:Hs], hp[2 * Hs:], out=n)
-            n += xs[2 * Hs:]
+            xp.multiply(a[:Hs], a[2 * Hs:], out=n)
+            n += XP[t, 2 * Hs:]
             xp.tanh(n, out=n)
-            ht = HT[t]
             # h_t = n + z (h_{t-1} - n)
-            xp.subtract(h, n, out=ht)
-            ht *= rz[Hs:]
-            ht += n
+            hprev, h = zin[t, :Hs], zout[t, :Hs]
+            xp.subtract(hprev, n, out=h)
+            h *= a[Hs:2 * Hs]
+            h += n
             if mask is not None:
-                xp.copyto(ht, h, where=~mask[t][None, :])
-            h = ht
-        Hout = xp.ascontiguousarray(HT.transpose(0, 2, 1))
-        self.x, self.h0, self.w_ih, self.w_hh = x, h0, w_ih, w_hh
-        self.HP, self.RZ, self.N, self.HT, self.Hout = HP, RZ, N, HT, Hout
+                xp.copyto(h, hprev, where=~mask[t][None, :])
+        # the states batch-major with h_0 at its place in time: the output and, for dW_hh, the
+        # state each step starts from are two views of one array
+        Hb = xp.empty((T + 1, B, Hs), dtype=x.dtype)
+        out, hprev = (Hb[:T], Hb[1:]) if reverse else (Hb[1:], Hb[:T])
+        out[...] = zout[:, :Hs].transpose(0, 2, 1)
+        Hb[T if reverse else 0] = h0
+        self.x, self.w_ih, self.w_hh = x, w_ih, w_hh
+        self.A, self.N, self.hprevT, self.hprev = A, N, zin[:, :Hs], hprev
         self.reverse, self.mask = reverse, mask
-        out = Hout if mask is None else Hout * mask[:, :, None]
+        if mask is not None:
+            out = out * mask[:, :, None]
         return out, xp.ascontiguousarray(h.T)
 
     def backward(self, g_out, g_hn):
-        HP, RZ, N, HT, w_hh, mask = self.HP, self.RZ, self.N, self.HT, self.w_hh, self.mask
+        A, N, mask = self.A, self.N, self.mask
         T, Hs, B = N.shape
+        r, z, hn = A[:, :Hs], A[:, Hs:2 * Hs], A[:, 2 * Hs:]
+        # the deltas of a step are dh times these factors, rows d(W_hn h + b_hn), dr, dz, da_n:
+        # da_n = dh (1 - z)(1 - n^2), d(W_hn h + b_hn) = da_n r, dr = da_n r (1 - r) hn,
+        # dz = dh (h_{t-1} - n) z (1 - z)
+        D = xp.empty((T, 4 * Hs, B), dtype=N.dtype)
+        dhn, dr, dz, dan = (D[:, k * Hs:(k + 1) * Hs] for k in range(4))
+        omz = xp.subtract(1, z)
+        xp.multiply(N, N, out=dan)
+        xp.subtract(1, dan, out=dan)
+        dan *= omz
+        xp.multiply(dan, r, out=dhn)
+        xp.subtract(1, r, out=dr)
+        dr *= dhn
+        dr *= hn
+        xp.subtract(self.hprevT, N, out=dz)
+        dz *= z
+        dz *= omz
+        carry = z  # dL/dh_{t-1} = dh z + deltas W_hh; on a padded step dh passes unchanged
         if mask is not None:
+            m = mask[:, None, :]
+            D *= m
+            carry = xp.where(m, z, 1)
             g_out = g_out * mask[:, :, None]
         GO = xp.ascontiguousarray(g_out.transpose(0, 2, 1)) if g_out.any() else None
-        hprevT = _prev_states(HT, xp.ascontiguousarray(self.h0.T), self.reverse)
-        # rows: [d a_n, dr, dz, d a_n * r]; the input weights use the first three, the hidden ones the last three
-        D3 = xp.empty((4 * Hs, T, B), dtype=N.dtype)
-        whh_t = w_hh.T
+        # the per-step product takes the deltas in the rows' order n, r, z
+        w_hh = self.w_hh
+        whh_t = xp.ascontiguousarray(xp.concatenate([w_hh[2 * Hs:], w_hh[:2 * Hs]]).T)
         dh = g_hn.T.copy()  # updated in place below; never the caller's array
         tmp = xp.empty((Hs, B), dtype=N.dtype)
         for t in _order(T, not self.reverse):
             if GO is not None:
-                dh = dh + GO[t]
-            rz, n, d = RZ[t], N[t], D3[:, t]
-            r, z, hn = rz[:Hs], rz[Hs:], HP[t][2 * Hs:]
-            if mask is not None:
-                m = mask[t][None, :]
-                keep = dh * ~m
-                dh = dh * m
-            dan = d[:Hs]
-            xp.multiply(n, n, out=tmp)
-            xp.subtract(1, tmp, out=tmp)
-            xp.subtract(1, z, out=dan)
-            dan *= tmp
-            dan *= dh
-            xp.subtract(1, r, out=tmp)
-            tmp *= r
-            tmp *= hn
-            xp.multiply(dan, tmp, out=d[Hs:2 * Hs])
-            xp.subtract(1, z, out=tmp)
-            tmp *= z
-            dz = d[2 * Hs:3 * Hs]
-            xp.subtract(hprevT[t], n, out=dz)
-            dz *= tmp
-            dz *= dh
-            xp.multiply(dan, r, out=d[3 * Hs:])
-            dh_new = whh_t @ d[Hs:]
-            dh *= z
-            dh += dh_new
-            if mask is not None:
-                dh += keep
+                dh += GO[t]
+            d = D[t]
+            d.reshape(4, Hs, B)[...] *= dh
+            xp.multiply(dh, carry[t], out=tmp)
+            xp.matmul(whh_t, d[:3 * Hs], out=dh)
+            dh += tmp
+        # gate-major over all steps: rows n, r, z of W_hh's deltas and r, z, n of W_ih's
+        dG = xp.ascontiguousarray(D.transpose(1, 0, 2)).reshape(4 * Hs, T * B)
+        d_ih, d_hh = dG[Hs:], dG[:3 * Hs]
         need = self.needs_input_grad
-        TB = T * B
-        d_rz = D3[Hs:3 * Hs].reshape(2 * Hs, TB)
-        d_n = D3[:Hs].reshape(Hs, TB)
-        w_ih = self.w_ih
         gx = gw_ih = gw_hh = gb_ih = gb_hh = None
         if need[0]:
-            gx = (d_rz.T @ w_ih[:2 * Hs] + d_n.T @ w_ih[2 * Hs:]).reshape(self.x.shape)
+            gx = (d_ih.T @ self.w_ih).reshape(self.x.shape)
         if need[2]:
-            x2 = self.x.reshape(TB, -1)
-            gw_ih = xp.concatenate([d_rz @ x2, d_n @ x2], axis=0)
+            gw_ih = d_ih @ self.x.reshape(T * B, -1)
         if need[3]:
-            hprev = _prev_states(self.Hout, self.h0, self.reverse)
-            gw_hh = D3[Hs:].reshape(3 * Hs, TB) @ hprev.reshape(TB, Hs)
-        if self.has_bias:
-            s = D3.reshape(4 * Hs, TB).sum(axis=1)
-            gb_ih = xp.concatenate([s[Hs:3 * Hs], s[:Hs]])
-            gb_hh = s[Hs:]
+            g = d_hh @ self.hprev.reshape(T * B, Hs)
+            gw_hh = xp.concatenate([g[Hs:], g[:Hs]])
+        if self.has_bias and (need[4] or need[5]):
+            s = dG @ xp.ones(T * B, dtype=dG.dtype)  # row sums; as a product, BLAS is several times faster
+            gb_ih = s[Hs:]
+            gb_hh = xp.concatenate([s[Hs:3 * Hs], s[:Hs]])
         return gx, dh.T, gw_ih, gw_hh, gb_ih, gb_hh
