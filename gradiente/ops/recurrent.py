@@ -289,13 +289,14 @@ class GRUSequence(Function):
     Returns (output (T, B, H), h_n).
 
     The step loop follows the LSTM kernel's layout: transposed states (H, B)
-    and a contiguous gate block per step, r and z from one tanh. The input
-    projection of all steps is one batched product before the loop (n needs
-    W_hn h apart from W_in x, so it cannot share the per-step product); b_hh
-    is folded into the per-step product ``[W_hh, b_hh] [h; 1]``. Every delta
-    of a step is dh times a factor that does not depend on dh, so backward
-    computes those factors for all steps at once and each step is left with
-    one product by dh, the matrix product and dh z.
+    and a contiguous gate block per step, r and z from one tanh. As there,
+    the r and z pre-activations of a step are one product with
+    ``[h; 1; x_t]``; n needs W_hn h apart from W_in x, so a second per-step
+    product gives ``W_hn h + b_hn`` and W_in x + b_in of all steps is one
+    batched product before the loop. Every delta of a step is dh times a
+    factor that does not depend on dh, so backward computes those factors for
+    all steps at once and each step is left with one product by dh, the
+    matrix product and dh z.
     """
 
     i_wih = 2
@@ -305,35 +306,38 @@ class GRUSequence(Function):
         T, B, _ = x.shape
         Hs = h0.shape[1]
         self.has_bias = b_ih is not None
-        # sigma(z) = (1 + tanh(z / 2)) / 2, with the 1/2 folded into the rows of r and z
-        scale = xp.ones((3 * Hs, 1), dtype=x.dtype)
-        scale[:2 * Hs] = 0.5
-        XP = xp.matmul(w_ih * scale, x.transpose(0, 2, 1))  # (T, 3H, B), every step at once
-        w = [w_hh]
+        # Z holds the columns [h; 1; x] of every step, h_0 at its place in time; r and z come
+        # from one product [W_hh, b_ih + b_hh, W_ih] [h; 1; x_t] per step, halved for
+        # sigma(z) = (1 + tanh(z / 2)) / 2; W_hn h + b_hn from [W_hn, b_hn] [h; 1], and
+        # W_in x + b_in of every step from one batched product before the loop
+        Hs2, K = 2 * Hs, Hs + self.has_bias
+        w_rz, w_n, w_in = [w_hh[:Hs2]], [w_hh[Hs2:]], [w_ih[Hs2:]]
         if self.has_bias:
-            XP += b_ih[:, None] * scale
-            w.append(b_hh[:, None])
-        W = xp.concatenate(w, axis=1) * scale
-        K = W.shape[1]
-        # Z holds the columns [h; 1] of every step, h_0 at its place in time
-        Z = xp.empty((T + 1, K, B), dtype=x.dtype)
+            w_rz.append((b_ih[:Hs2] + b_hh[:Hs2])[:, None])
+            w_n.append(b_hh[Hs2:, None])
+            w_in.insert(0, b_ih[Hs2:, None])
+        W_rz = xp.concatenate(w_rz + [w_ih[:Hs2]], axis=1) * 0.5
+        W_n = xp.concatenate(w_n, axis=1)
+        Z = xp.empty((T + 1, K + x.shape[2], B), dtype=x.dtype)
         zin, zout = (Z[1:], Z[:T]) if reverse else (Z[:T], Z[1:])  # step t reads zin[t], writes h_t to zout[t]
+        zin[:, K:] = x.transpose(0, 2, 1)
         if self.has_bias:
             Z[:, Hs] = 1
         Z[T if reverse else 0, :Hs] = h0.T
+        XN = xp.matmul(xp.concatenate(w_in, axis=1), zin[:, Hs:])  # (T, H, B)
         A = xp.empty((T, 3 * Hs, B), dtype=x.dtype)  # per step the rows r, z, W_hn h + b_hn
         N = xp.empty((T, Hs, B), dtype=x.dtype)
         for t in _order(T, reverse):
-            a = A[t]
-            xp.matmul(W, zin[t], out=a)
-            rz = a[:2 * Hs]
-            rz += XP[t, :2 * Hs]
+            a, zt = A[t], zin[t]
+            rz = a[:Hs2]
+            xp.matmul(W_rz, zt, out=rz)
+            xp.matmul(W_n, zt[:K], out=a[Hs2:])
             xp.tanh(rz, out=rz)
             rz *= 0.5
             rz += 0.5
             n = N[t]
-            xp.multiply(a[:Hs], a[2 * Hs:], out=n)
-            n += XP[t, 2 * Hs:]
+            xp.multiply(a[:Hs], a[Hs2:], out=n)
+            n += XN[t]
             xp.tanh(n, out=n)
             # h_t = n + z (h_{t-1} - n)
             hprev, h = zin[t, :Hs], zout[t, :Hs]
