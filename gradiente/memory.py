@@ -14,7 +14,6 @@ before importing gradiente to keep the C library's defaults.
 """
 import ctypes
 import os
-import platform
 
 _M_TRIM_THRESHOLD = -1  # mallopt parameter numbers from glibc's malloc.h
 _M_MMAP_THRESHOLD = -3
@@ -23,9 +22,16 @@ MMAP_THRESHOLD = 64 << 20  # arrays below 64 MiB come from the heap, not from th
 TRIM_THRESHOLD = 256 << 20  # up to 256 MiB of free heap stays in the process
 
 
+def _is_glibc():
+    try:
+        return os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc")
+    except (AttributeError, ValueError, OSError):  # not a POSIX C library that knows the name
+        return False
+
+
 def keep_freed_memory(mmap_threshold=MMAP_THRESHOLD, trim_threshold=TRIM_THRESHOLD):
     """Raise glibc's mmap and trim thresholds; return True if they were set (False on other C libraries)."""
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    if not _is_glibc():
         return False
     try:
         mallopt = ctypes.CDLL(None).mallopt
