@@ -128,6 +128,7 @@ def main(argv=None):
     import torch
     print(f"each library alone in its own process; torch {torch.__version__} ({torch.get_num_threads()} threads), "
           f"numpy {numpy.__version__}; {args.rounds} processes x {args.repeats} timings per library")
+    _run_worker(args.workloads[0], 0, 1, 1)  # untimed: the first worker of a run starts colder than the rest
     for name in args.workloads:
         calls = max(1, round(args.calls * WORKLOADS[name][1]))
         samples = {0: [], 1: []}
