@@ -101,3 +101,15 @@ def parallel_for(n, work, grain=1 << 16):
     for error in errors:
         if error is not None:
             raise error
+
+
+def parallel_blocks(n, block, work, grain=1 << 16):
+    """Call ``work(slice)`` on consecutive blocks of ``block`` items covering ``range(n)``.
+
+    Each thread of :func:`parallel_for` (at least ``grain`` items, and never less than a block)
+    walks its own range block by block, so a block's temporaries stay in cache.
+    """
+    def run(first, last):
+        for i in range(first, last, block):
+            work(slice(i, min(i + block, last)))
+    parallel_for(n, run, grain=max(block, grain))

@@ -117,3 +117,17 @@ def test_threaded_kernels_equal_single_threaded(two_threads):
     np.testing.assert_array_equal(y1.detach().numpy(), y2.detach().numpy())
     np.testing.assert_array_equal(x.grad.numpy(), grad2)
 def test_package_exports(): import gradiente as g; assert g.set_num_threads is parallel.set_num_threads and g.get_num_threads() >= 1
+
+
+@pytest.mark.parametrize("n,block", [(0, 4), (10, 4), (1000, 7), (1000, 1000)])
+def test_parallel_blocks_cover_every_index_once_in_blocks(two_threads, n, block):
+    seen = np.zeros(n, dtype=int)
+    sizes = []
+    lock = threading.Lock()
+
+    def work(rows):
+        with lock:
+            seen[rows] += 1
+            sizes.append(rows.stop - rows.start)
+    parallel.parallel_blocks(n, block, work, grain=50)
+    assert (seen == 1).all() and all(0 < s <= block for s in sizes)

@@ -15,7 +15,7 @@ Only the (..., L, S) probabilities are kept for backward.
 """
 from ..autograd import Function, unbroadcast
 from ..backend import xp
-from ..parallel import parallel_for
+from ..parallel import parallel_blocks
 from ..random import get_generator
 
 _BLOCK = 1 << 15  # score entries per block: a block's scores and their temporaries stay in the L2 cache
@@ -91,12 +91,13 @@ class ScaledDotProductAttention(Function):
                 s += _rows(additive, rows)
             m = s.max(axis=-1, keepdims=True)
             dead = ~xp.isfinite(m)  # rows with every key blocked
-            if dead.any():
+            any_dead = dead.any()
+            if any_dead:
                 m[dead] = 0
             s -= m
             xp.exp(s, out=s)
             denom = xp.einsum("...j->...", s)[..., None]
-            if dead.any():
+            if any_dead:
                 denom[denom == 0] = 1
             xp.reciprocal(denom, out=denom)
             s *= denom
@@ -116,12 +117,8 @@ class ScaledDotProductAttention(Function):
         if not self.split:
             work(slice(None))
             return
-        step = max(1, _BLOCK // max(per_item, 1))
-
-        def run(first, last):
-            for i in range(first, last, step):
-                work(slice(i, min(i + step, last)))
-        parallel_for(self.items, run, grain=max(step, (1 << 16) // max(per_item, 1)))
+        per_item = max(per_item, 1)
+        parallel_blocks(self.items, max(1, _BLOCK // per_item), work, grain=(1 << 16) // per_item)
 
     def backward(self, g, g_weights=None):
         needs = self.needs_input_grad[:3]

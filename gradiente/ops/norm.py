@@ -12,7 +12,7 @@ statistics, so dL/dx = g' / sigma.
 """
 from ..autograd import Function
 from ..backend import xp
-from ..parallel import parallel_for
+from ..parallel import parallel_blocks
 
 
 def _normalize_backward(g, xhat, rstd, gamma, axes, batch_stats):
@@ -33,12 +33,7 @@ _BLOCK = 1 << 15  # elements per block of rows: the block's three arrays stay in
 
 def _row_blocks(M, H, work):
     """Run ``work(rows)`` over slices of cache-sized blocks of rows, the blocks shared among threads."""
-    step = max(1, _BLOCK // max(H, 1))
-
-    def run(first, last):
-        for i in range(first, last, step):
-            work(slice(i, min(i + step, last)))
-    parallel_for(M, run, grain=max(step, (1 << 16) // max(H, 1)))
+    parallel_blocks(M, max(1, _BLOCK // max(H, 1)), work, grain=(1 << 16) // max(H, 1))
 
 
 class LayerNorm(Function):
