@@ -212,6 +212,7 @@ def _gelu_float32(z, with_grad):
     Working on blocks of the flattened array keeps every temporary in cache: a whole-array version
     makes some twenty passes over memory, which cost more than the arithmetic.
     """
+    shape = z.shape
     z = xp.ascontiguousarray(z).reshape(-1)
     out = xp.empty_like(z)
     cdf = xp.empty_like(z) if with_grad else None
@@ -254,7 +255,9 @@ def _gelu_float32(z, with_grad):
                 ob += pb
 
     parallel_for(z.size, work)
-    return out, cdf, pdf
+    if with_grad:
+        cdf, pdf = cdf.reshape(shape), pdf.reshape(shape)
+    return out.reshape(shape), cdf, pdf
 
 
 class GELU(Function):
@@ -272,11 +275,10 @@ class GELU(Function):
             return 0.5 * z * (1 + self.t)
         if z.dtype == xp.float32 and z.ndim > 0:
             out, self.cdf, self.pdf = _gelu_float32(z, self.needs_input_grad[0])
-            if self.cdf is not None:
-                self.cdf, self.pdf = self.cdf.reshape(z.shape), self.pdf.reshape(z.shape)
-            return out.reshape(z.shape)
+            return out
         self.cdf = 0.5 * (1 + erf(z * (1 / math.sqrt(2))))
-        self.pdf = xp.exp(-0.5 * z * z) * _INV_SQRT_2PI
+        if self.needs_input_grad[0]:
+            self.pdf = xp.exp(-0.5 * z * z) * _INV_SQRT_2PI
         return z * self.cdf
 
     def backward(self, g):
