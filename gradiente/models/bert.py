@@ -52,21 +52,14 @@ def _activation(name):
     raise ValueError(f"BertModel: unsupported hidden_act {name!r} (expected 'gelu', 'gelu_new' or 'relu')")
 
 
-class PackRows(Function):
-    """(N, L, F) -> (n, F): the rows of the n real tokens (``rows``: their flat positions); backward scatters."""
-
-    def forward(self, x, rows):
-        self.shape, self.rows = x.shape, rows
-        return x.reshape(-1, x.shape[-1])[rows]
-
-    def backward(self, g):
-        out = xp.zeros((self.shape[0] * self.shape[1], g.shape[-1]), dtype=g.dtype)
-        out[self.rows] = g
-        return out.reshape(self.shape)
+def _pack_rows(x, rows):
+    """(N, L, F) -> (n, F): the rows of the n real tokens (``rows``: their flat positions), by indexing."""
+    return x.reshape(-1, x.shape[-1])[rows]
 
 
 class PadRows(Function):
-    """(n, F) -> (N, L, F): the real tokens' rows back in place, zeros at the padded positions; backward gathers."""
+    """(n, F) -> (N, L, F): the real tokens' rows back in place, zeros at the padded positions (the inverse
+    of ``_pack_rows``); backward gathers."""
 
     def forward(self, x, rows, batch_shape):
         self.rows = rows
@@ -133,7 +126,7 @@ class BertSelfAttention(Module):
         else:
             ctx, w = ScaledDotProductAttention.apply(q, k, v, attn_mask=mask, dropout_p=p), None
         ctx = MergeHeads.apply(ctx)
-        return (ctx if packing is None else PackRows.apply(ctx, packing[0])), w
+        return (ctx if packing is None else _pack_rows(ctx, packing[0])), w
 
 
 class _DenseNorm(Module):
@@ -253,7 +246,7 @@ class BertModel(Module):
                 packing = (xp.flatnonzero(am.reshape(-1) != 0), tuple(ids.shape))
         x = self.embeddings(ids, token_type_ids)
         if packing is not None:
-            x = PackRows.apply(x, packing[0])
+            x = _pack_rows(x, packing[0])
         x, weights = self.encoder(x, mask, output_attentions, packing)
         if packing is not None:
             x = PadRows.apply(x, *packing)
