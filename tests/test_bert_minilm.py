@@ -168,3 +168,14 @@ def test_minilm_skip_padding_gives_the_same_embeddings(model):
         full = model.pool(model.bert(ids, mask, types).data, mask)
         packed = model.pool(model(ids, mask, types).data, mask)
     np.testing.assert_allclose(packed, full, atol=1e-6)
+
+
+def test_pad_rows_gradcheck_and_inverse_of_packing():
+    import gradiente as g
+    from gradiente.models.bert import PadRows, _pack_rows
+    rows = np.array([0, 1, 2, 5, 6])  # two sequences of length 4: 3 and 2 real tokens
+    x = g.randn(5, 3, dtype=g.float64, requires_grad=True)
+    assert g.gradcheck(lambda t: PadRows.apply(t, rows, (2, 4)), (x,))
+    padded = PadRows.apply(x, rows, (2, 4))
+    assert padded.shape == (2, 4, 3) and (padded.numpy()[0, 3] == 0).all() and (padded.numpy()[1, 3] == 0).all()
+    np.testing.assert_array_equal(_pack_rows(padded, rows).detach().numpy(), x.detach().numpy())
