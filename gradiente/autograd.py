@@ -14,12 +14,25 @@ complete before its node runs. See ``docs/engine.md``.
 import functools
 import heapq
 import itertools
+import threading
 
 from .backend import xp
 
-class _GradMode:
+class _AnomalyMode:
+    detect_anomaly = False  # process-wide, as torch's anomaly mode
+
+
+class _GradModeState(threading.local):
+    """Whether operations are recorded: per thread, as in PyTorch (a new thread starts with it on).
+
+    ``no_grad()`` in one thread (an optimizer step, an evaluation loop) leaves the graph
+    recording of every other thread alone.
+    """
+
     enabled = True
-    detect_anomaly = False
+
+
+_GradMode = _GradModeState()
 
 
 class detect_anomaly:
@@ -34,22 +47,22 @@ class detect_anomaly:
         self.check_nan = bool(check_nan)
 
     def __enter__(self):
-        self.prev = _GradMode.detect_anomaly
-        _GradMode.detect_anomaly = self.check_nan
+        self.prev = _AnomalyMode.detect_anomaly
+        _AnomalyMode.detect_anomaly = self.check_nan
         return self
 
     def __exit__(self, *exc):
-        _GradMode.detect_anomaly = self.prev
+        _AnomalyMode.detect_anomaly = self.prev
         return False
 
 
 def set_detect_anomaly(mode):
     """Turn the NaN/Inf check of :class:`detect_anomaly` on or off for the rest of the program."""
-    _GradMode.detect_anomaly = bool(mode)
+    _AnomalyMode.detect_anomaly = bool(mode)
 
 
 def is_anomaly_enabled():
-    return _GradMode.detect_anomaly
+    return _AnomalyMode.detect_anomaly
 
 
 def _check_finite(fn, in_grads):
@@ -323,7 +336,7 @@ def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False,
                 ])
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
-            if _GradMode.detect_anomaly:
+            if _AnomalyMode.detect_anomaly:
                 _check_finite(fn, in_grads)
             for t, g, need in zip(fn.inputs, in_grads, fn.needs_input_grad):
                 if not need or g is None:

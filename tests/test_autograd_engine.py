@@ -408,3 +408,36 @@ def test_detect_anomaly_names_the_function_that_made_nan():
         warnings.simplefilter("ignore")
         x.sqrt().sum().backward()  # without the check: inf, like PyTorch
     assert np.isinf(x.grad.numpy()[0])
+
+
+def test_grad_mode_is_per_thread():
+    """As in PyTorch: no_grad() in one thread does not stop another thread's graph, and a new thread records."""
+    import threading
+
+    x = g.tensor([1.0, 2.0], requires_grad=True)
+    inside, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def worker():
+        seen["start"] = g.is_grad_enabled()
+        inside.wait(5)  # the main thread is now inside no_grad()
+        seen["requires_grad"] = (x * 3).requires_grad
+        release.set()
+
+    t = threading.Thread(target=worker)
+    with g.no_grad():
+        t.start()
+        inside.set()
+        release.wait(5)
+        assert not (x * 3).requires_grad
+    t.join(5)
+    assert seen == {"start": True, "requires_grad": True}
+
+    def disable():
+        g.set_grad_enabled(False)
+        seen["after"] = g.is_grad_enabled()
+
+    t = threading.Thread(target=disable)
+    t.start()
+    t.join(5)
+    assert seen["after"] is False and g.is_grad_enabled()
