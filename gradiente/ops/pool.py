@@ -68,11 +68,15 @@ class MaxPoolNd(Function):
         else:
             best, start = xp.maximum(win[(Ellipsis,) + offsets[0]], win[(Ellipsis,) + offsets[1]]), 2
         idx = xp.zeros(best.shape, dtype=xp.int8 if len(offsets) < 128 else xp.int32) if need_idx else None
+        if need_idx:
+            beats, k_where = xp.empty(best.shape, dtype=bool), xp.empty_like(idx)
         for k, off in enumerate(offsets[start:], start):
             s = win[(Ellipsis,) + off]
             if need_idx:
-                m = xp.greater(s, best).astype(idx.dtype)
-                idx += m * (idx.dtype.type(k) - idx)  # idx = k where this offset beats the best so far
+                # idx = k where this offset beats the best so far: k exceeds every earlier index, so a maximum
+                xp.greater(s, best, out=beats)
+                xp.multiply(beats, idx.dtype.type(k), out=k_where)
+                xp.maximum(idx, k_where, out=idx)
             xp.maximum(best, s, out=best)
         self.idx = idx
         self.geom = (x.shape, xpad.shape, kernel, stride, padding, dilation, out)
@@ -80,15 +84,18 @@ class MaxPoolNd(Function):
 
     def backward(self, g):
         xshape, pshape, kernel, stride, padding, dilation, out = self.geom
-        gx = xp.zeros(pshape, dtype=g.dtype)
         disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
+        tiled = all(s == k and d == 1 and o * s == n for s, d, k, o, n in zip(stride, dilation, kernel, out, pshape[2:]))
+        gx = xp.empty(pshape, dtype=g.dtype) if tiled else xp.zeros(pshape, dtype=g.dtype)  # tiled: all written
+        chosen = xp.empty(self.idx.shape, dtype=bool)
         for k, off in enumerate(itertools.product(*[range(n) for n in kernel])):
             sl = (slice(None), slice(None)) + tuple(
                 slice(u * d, u * d + s * (o - 1) + 1, s) for u, d, s, o in zip(off, dilation, stride, out))
+            xp.equal(self.idx, k, out=chosen)
             if disjoint:  # each input position belongs to one window: write, do not add
-                xp.multiply(g, self.idx == k, out=gx[sl])
+                xp.multiply(g, chosen, out=gx[sl])
             else:
-                gx[sl] += g * (self.idx == k)
+                gx[sl] += g * chosen
         return _crop(gx, padding, xshape[2:])
 
     def indices(self):
