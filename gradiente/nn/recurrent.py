@@ -7,7 +7,8 @@ are concatenated and feed the next layer, with dropout in between when asked.
 
 Parameter names, shapes, gate order (LSTM i, f, g, o; GRU r, z, n) and the
 default init U(-1/sqrt(H), 1/sqrt(H)) are PyTorch's, so ``state_dict`` moves
-both ways.
+both ways. ``LSTM(..., proj_size=P)`` projects each h_t to P values with an
+extra ``weight_hr_lk`` (P, H), as PyTorch.
 """
 import math
 
@@ -27,6 +28,12 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 def _check_int(layer, name, v, minimum):
     if not isinstance(v, int) or isinstance(v, bool) or v < minimum:
         raise ValueError(f"{layer}: {name} must be an int >= {minimum}, got {v!r}")
+
+
+def _no_proj(layer, proj_size):
+    """RNN and GRU have no projection; PyTorch refuses any ``proj_size`` given to them, even 0."""
+    if proj_size is not None:
+        raise ValueError(f"{layer}: proj_size argument is only supported for LSTM, not RNN or GRU")
 
 
 def _dropout(x, p):
@@ -51,8 +58,14 @@ class RNNBase(Module):
         _check_int(name, "num_layers", num_layers, 1)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout <= 1:
             raise ValueError(f"{name}: dropout must be a number in [0, 1], got {dropout!r}")
-        if proj_size:
-            raise NotImplementedError(f"{name}: proj_size > 0 is not supported")
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError(f"{name}: proj_size should be a positive integer or zero to disable projections, "
+                             f"got {proj_size!r}")
+        if proj_size >= hidden_size:
+            raise ValueError(f"{name}: proj_size has to be smaller than hidden_size, got proj_size={proj_size} "
+                             f"and hidden_size={hidden_size}")
+        if proj_size and mode != "LSTM":
+            raise ValueError(f"{name}: proj_size argument is only supported for LSTM, not RNN or GRU")
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -61,17 +74,20 @@ class RNNBase(Module):
         self.batch_first = batch_first
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
-        self.proj_size = 0
+        self.proj_size = proj_size
         G = _GATES[mode] * hidden_size
         dirs = 2 if bidirectional else 1
+        h_size = self._h_size
         self._flat_weights_names = []
         for layer in range(num_layers):
-            in_size = input_size if layer == 0 else hidden_size * dirs
+            in_size = input_size if layer == 0 else h_size * dirs
             for d in range(dirs):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
-                shapes = [("weight_ih", (G, in_size)), ("weight_hh", (G, hidden_size))]
+                shapes = [("weight_ih", (G, in_size)), ("weight_hh", (G, h_size))]
                 if bias:
                     shapes += [("bias_ih", (G,)), ("bias_hh", (G,))]
+                if proj_size:
+                    shapes.append(("weight_hr", (proj_size, hidden_size)))
                 for pname, shape in shapes:
                     setattr(self, pname + sfx, Parameter(empty(*shape, dtype=dtype)))
                     self._flat_weights_names.append(pname + sfx)
@@ -87,12 +103,17 @@ class RNNBase(Module):
     def num_directions(self):
         return 2 if self.bidirectional else 1
 
+    @property
+    def _h_size(self):
+        """Size of h_t: proj_size with a projection, else hidden_size."""
+        return self.proj_size or self.hidden_size
+
     def flatten_parameters(self):
         """Kept for PyTorch compatibility: the kernels use the parameters as they are (nothing to do)."""
 
     @property
     def all_weights(self):
-        """Per layer and direction, the list [weight_ih, weight_hh, (bias_ih, bias_hh)], as PyTorch."""
+        """Per layer and direction, the list [weight_ih, weight_hh, (bias_ih, bias_hh), (weight_hr)], as PyTorch."""
         return [[p for p in self._layer_params(layer, d) if p is not None]
                 for layer in range(self.num_layers) for d in range(self.num_directions)]
 
@@ -100,6 +121,8 @@ class RNNBase(Module):
         sfx = f"_l{layer}" + ("_reverse" if d else "")
         w = [getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx)]
         w += [getattr(self, "bias_ih" + sfx), getattr(self, "bias_hh" + sfx)] if self.bias else [None, None]
+        if self.proj_size:
+            w.append(getattr(self, "weight_hr" + sfx))
         return w
 
     def _check_input(self, input):
@@ -118,7 +141,8 @@ class RNNBase(Module):
 
     def _check_state(self, hx, batch, what="hx"):
         name = type(self).__name__
-        expected = (self.num_layers * self.num_directions, batch, self.hidden_size)
+        size = self.hidden_size if what == "c_0" else self._h_size
+        expected = (self.num_layers * self.num_directions, batch, size)
         if not isinstance(hx, Tensor):
             raise TypeError(f"{name}: {what} must be a Tensor, got {type(hx).__name__}")
         if tuple(hx.shape) != expected:
@@ -140,10 +164,10 @@ class RNNBase(Module):
         """Run the stack over ``input`` (T, B, I), or (B, T, I) with ``batch_first``, or unbatched (T, I).
 
         ``hx`` is h_0 (num_layers*num_directions, B, H), or (h_0, c_0) for the
-        LSTM; zeros when omitted. ``lengths`` (B integers, optional) gives the
-        length of each sequence of a padded batch: steps past a sequence's end
-        leave its state unchanged and output zeros (what a packed sequence
-        computes in PyTorch). A :class:`~gradiente.nn.utils.rnn.PackedSequence`
+        LSTM (h_0 with proj_size columns when projected); zeros when omitted.
+        ``lengths`` (B integers, optional) gives the length of each sequence of
+        a padded batch: steps past a sequence's end leave its state unchanged
+        and output zeros (what a packed sequence computes in PyTorch). A :class:`~gradiente.nn.utils.rnn.PackedSequence`
         input is also accepted. Returns (output, h_n) or (output, (h_n, c_n)).
         """
         from .utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
@@ -172,8 +196,8 @@ class RNNBase(Module):
         L, D, Hs = self.num_layers, self.num_directions, self.hidden_size
         lstm = self.mode == "LSTM"
         if hx is None:
-            h0 = zeros(L * D, B, Hs, dtype=input.dtype)
-            states0 = (h0, h0) if lstm else (h0,)
+            h0 = zeros(L * D, B, self._h_size, dtype=input.dtype)
+            states0 = (h0, zeros(L * D, B, Hs, dtype=input.dtype) if self.proj_size else h0) if lstm else (h0,)
         else:
             states0 = tuple(hx) if lstm else (hx,)
             if lstm and len(states0) != 2:
@@ -211,6 +235,8 @@ class RNNBase(Module):
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if getattr(self, "nonlinearity", "tanh") != "tanh":
@@ -233,7 +259,8 @@ class RNN(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, dtype=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, dtype=None, proj_size=None):
+        _no_proj("RNN", proj_size)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; expected 'tanh' or 'relu'")
         self.__dict__["nonlinearity"] = nonlinearity
@@ -249,6 +276,8 @@ class LSTM(RNNBase):
     i, f, o = sigma(W_i* x_t + b_i* + W_h* h_{t-1} + b_h*), g = tanh(...),
     c_t = f c_{t-1} + i g, h_t = o tanh(c_t). Seed 000 writes W [h_{t-1}, x_t]:
     the same map, with W = [W_h*, W_i*] split by columns (see docs/recurrent.md).
+    ``proj_size=P`` (0 < P < hidden_size) makes h_t = W_hr (o tanh(c_t)) of size P,
+    PyTorch's LSTM with projections: the output and h_n have P features, c_n keeps H.
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
@@ -264,7 +293,8 @@ class GRU(RNNBase):
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, dtype=None):
+                 dropout=0.0, bidirectional=False, dtype=None, proj_size=None):
+        _no_proj("GRU", proj_size)
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, dtype=dtype)
 

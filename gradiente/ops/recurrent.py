@@ -136,6 +136,13 @@ class LSTMSequence(Function):
     pre-activation delta times the derivative of its sigma or tanh.
     Returns (output (T, B, H), h_n, c_n).
 
+    With a projection ``w_hr`` (P, H), P < H (PyTorch's ``proj_size``), the
+    state is h_t = W_hr (o tanh c_t) of size P, and W_hh is (4H, P); each step
+    adds the product W_hr r_t with r_t = o tanh(c_t). Backward takes
+    dL/dr_t = W_hr^T dh where the equations above take dh, and
+    dW_hr = sum_t dh_t r_t^T is one product over all steps. The output and
+    h_n have P columns, c_n keeps H.
+
     Inside, the step loop works on transposed states (H, B) and, per step,
     a contiguous (5H, B) block of rows o, i, f, g, c_{t-1}: every operand of
     the many small elementwise operations is then contiguous (strided slices
@@ -155,10 +162,10 @@ class LSTMSequence(Function):
         """Internal row order o, i, f, g of PyTorch's i, f, g, o."""
         return xp.concatenate([xp.arange(3 * Hs, 4 * Hs), xp.arange(3 * Hs)])
 
-    def forward(self, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False, mask=None):
-        _check_dtypes("LSTMSequence", x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+    def forward(self, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, reverse=False, mask=None):
+        _check_dtypes("LSTMSequence", x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
         T, B, _ = x.shape
-        Hs = h0.shape[1]
+        Hs, Ps = c0.shape[1], h0.shape[1]  # sizes of c and h: equal unless projected
         G = 4 * Hs
         self.has_bias = b_ih is not None
         perm = self._perm(Hs)
@@ -172,15 +179,16 @@ class LSTMSequence(Function):
         K = W.shape[1]
         Z = xp.empty((T + 1, K, B), dtype=x.dtype)
         zin, zout = (Z[1:], Z[:T]) if reverse else (Z[:T], Z[1:])  # step t reads zin[t], writes h_t to zout[t]
-        zin[:, Hs:Hs + x.shape[2]] = x.transpose(0, 2, 1)
+        zin[:, Ps:Ps + x.shape[2]] = x.transpose(0, 2, 1)
         if self.has_bias:
             zin[:, -1] = 1
-        Z[T if reverse else 0, :Hs] = h0.T
+        Z[T if reverse else 0, :Ps] = h0.T
         # per step t, A[t] holds the rows o, i, f, g, c_{t-1}
         A = xp.empty((T, 5 * Hs, B), dtype=x.dtype)
         TC = xp.empty((T, Hs, B), dtype=x.dtype)  # tanh(c_t)
         cn = xp.empty((Hs, B), dtype=x.dtype)
         prod = xp.empty((2 * Hs, B), dtype=x.dtype)
+        R = None if w_hr is None else xp.empty((T, Hs, B), dtype=x.dtype)  # o tanh(c_t), projected to h_t
         order = _order(T, reverse)
         A[order[0], G:] = c0.T
         for k, t in enumerate(order):
@@ -198,18 +206,22 @@ class LSTMSequence(Function):
                 keep = ~mask[t][None, :]
                 xp.copyto(c, a[G:], where=keep)
             xp.tanh(c, out=TC[t])
-            h = zout[t, :Hs]
-            xp.multiply(a[:Hs], TC[t], out=h)
+            h = zout[t, :Ps]
+            if R is None:
+                xp.multiply(a[:Hs], TC[t], out=h)
+            else:
+                xp.multiply(a[:Hs], TC[t], out=R[t])
+                xp.matmul(w_hr, R[t], out=h)
             if mask is not None:
-                xp.copyto(h, zin[t, :Hs], where=keep)
+                xp.copyto(h, zin[t, :Ps], where=keep)
         # the states batch-major with h_0 at its place in time: the output and, for dW_hh, the
         # state each step starts from are two views of one array
-        Hb = xp.empty((T + 1, B, Hs), dtype=x.dtype)
+        Hb = xp.empty((T + 1, B, Ps), dtype=x.dtype)
         out, hprev = (Hb[:T], Hb[1:]) if reverse else (Hb[1:], Hb[:T])
-        out[...] = zout[:, :Hs].transpose(0, 2, 1)
+        out[...] = zout[:, :Ps].transpose(0, 2, 1)
         Hb[T if reverse else 0] = h0
-        self.x, self.w_ih, self.w_hh_p = x, w_ih, w_hh[perm]
-        self.A, self.TC, self.hprev = A, TC, hprev
+        self.x, self.w_ih, self.w_hh_p, self.w_hr = x, w_ih, w_hh[perm], w_hr
+        self.A, self.TC, self.R, self.hprev = A, TC, R, hprev
         self.reverse, self.mask = reverse, mask
         if mask is not None:
             out = out * mask[:, :, None]
@@ -241,6 +253,11 @@ class LSTMSequence(Function):
         dh, dc = g_hn.T.copy(), g_cn.T.copy()  # updated in place below; never the caller's arrays
         dct = xp.empty((Hs, B), dtype=A.dtype)
         whh_t = xp.ascontiguousarray(self.w_hh_p.T)  # the per-step product is faster on it than on the view
+        dr = dh  # dL/d(o tanh c_t): dh itself, or W_hr^T dh with a projection
+        if self.w_hr is not None:
+            whr_t = xp.ascontiguousarray(self.w_hr.T)
+            dr = xp.empty((Hs, B), dtype=A.dtype)
+            DH = xp.empty((T,) + dh.shape, dtype=A.dtype)  # dL/dh_t of every step, for dW_hr
         for t in _order(T, not self.reverse):
             if GO is not None:
                 dh += GO[t]
@@ -249,11 +266,14 @@ class LSTMSequence(Function):
                 keep_h, keep_c = dh * ~m, dc * ~m
                 dh *= m
                 dc *= m
+            if self.w_hr is not None:
+                DH[t] = dh
+                xp.matmul(whr_t, dh, out=dr)
             d = D[t]
-            xp.multiply(dh, P[t], out=dct)
+            xp.multiply(dr, P[t], out=dct)
             dct += dc
             do, difg = d[:Hs], d[Hs:].reshape(3, Hs, B)
-            do *= dh
+            do *= dr
             difg *= dct
             xp.multiply(dct, A[t, 2 * Hs:3 * Hs], out=dc)
             xp.matmul(whh_t, d, out=dh)
@@ -266,16 +286,18 @@ class LSTMSequence(Function):
         dG[3 * Hs:] = D[:, :Hs].transpose(1, 0, 2)
         dG = dG.reshape(G, T * B)
         need = self.needs_input_grad
-        gx = gw_ih = gw_hh = gb = None
+        gx = gw_ih = gw_hh = gb = gw_hr = None
         if need[0]:
             gx = (dG.T @ self.w_ih).reshape(self.x.shape)
         if need[3]:
             gw_ih = dG @ self.x.reshape(T * B, -1)
         if need[4]:
-            gw_hh = dG @ self.hprev.reshape(T * B, Hs)
+            gw_hh = dG @ self.hprev.reshape(T * B, -1)
         if self.has_bias and (need[5] or need[6]):
             gb = dG @ xp.ones(T * B, dtype=dG.dtype)  # row sums; as a product, BLAS is several times faster
-        return gx, dh.T, dc.T, gw_ih, gw_hh, gb, gb
+        if self.w_hr is not None and need[7]:
+            gw_hr = xp.tensordot(DH, self.R, axes=([0, 2], [0, 2]))  # sum_t dh_t r_t^T
+        return gx, dh.T, dc.T, gw_ih, gw_hh, gb, gb, gw_hr
 
 
 class GRUSequence(Function):
