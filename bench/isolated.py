@@ -16,6 +16,9 @@ data); a worker only ever calls its own side.
 Workloads: lenet_step, lenet_inference, lstm_step, gru_step, rnn_step, encoder_step,
 minilm, minilm_padded, xor_step, mlp_step (default: all). Prints the median time
 per call of each library over every round, and the ratio gradiente / PyTorch.
+The workloads lenet_floor, lstm_floor and encoder_floor time, on gradiente's
+side, only the matrix products of that step (``floors.py``): a lower bound of
+the step's ratio with NumPy's BLAS on this machine.
 """
 import argparse
 import json
@@ -71,6 +74,14 @@ def _step(name):
     return make
 
 
+def _floor(name, torch_pair):
+    """gradiente's side: only the step's matrix products (``floors.py``); PyTorch's side: its whole step."""
+    def make(torch):
+        import floors
+        return getattr(floors, name)(), torch_pair(torch)[1]
+    return make
+
+
 # name: (pair factory, calls per round relative to --calls)
 WORKLOADS = {
     "lenet_step": (_lenet(0), 1.0),
@@ -83,6 +94,9 @@ WORKLOADS = {
     "minilm_padded": (_minilm(True), 0.1),
     "xor_step": (_step("lib_xor"), 50.0),
     "mlp_step": (_step("lib_mlp"), 2.0),
+    "lenet_floor": (_floor("lenet_floor", _lenet(0)), 1.0),
+    "lstm_floor": (_floor("lstm_floor", _recurrent("LSTM")), 1.0),
+    "encoder_floor": (_floor("encoder_floor", _encoder), 0.5),
 }
 
 
@@ -115,7 +129,7 @@ def main(argv=None):
     ap.add_argument("--calls", type=int, default=20, help="calls per timing (scaled per workload)")
     ap.add_argument("--repeats", type=int, default=5, help="timings per worker process")
     ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
-    ap.add_argument("workloads", nargs="*", default=list(WORKLOADS))
+    ap.add_argument("workloads", nargs="*", default=[w for w in WORKLOADS if not w.endswith("_floor")])
     args = ap.parse_args(argv)
     if args.worker:
         name, side, calls, repeats = args.worker

@@ -21,3 +21,15 @@ def test_worker_prints_seconds_per_call(side):
 def test_unknown_workload_is_refused():
     out = subprocess.run([sys.executable, str(SCRIPT), "lenet", "nope"], capture_output=True, text=True)
     assert out.returncode == 2 and "unknown workload(s) lenet, nope" in out.stderr
+
+
+def test_floor_products_run_at_small_sizes():
+    """floors.py's products have consistent shapes (a mismatch raises); no timing is asserted."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import floors
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    for products in (floors.lstm_floor(T=3, B=2, I=4, H=8), floors.encoder_floor(B=2, L=5, D=8, heads=2, FF=16),
+                     floors.lenet_floor(N=2)):
+        assert products() is None
