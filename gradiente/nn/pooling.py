@@ -1,5 +1,5 @@
-"""Pooling layers (seed 002 §2.6; seed 003, downsampling in CNNs): ``MaxPool1d/2d``, ``AvgPool1d/2d``,
-``AdaptiveAvgPool1d/2d``. They have no parameters; arguments and defaults are PyTorch's (stride
+"""Pooling layers (seed 002 §2.6; seed 003, downsampling in CNNs): ``MaxPool1d/2d/3d``, ``AvgPool1d/2d/3d``,
+``AdaptiveAvgPool1d/2d/3d``. They have no parameters; arguments and defaults are PyTorch's (stride
 defaults to kernel_size)."""
 from ..ops import pool as _pool
 from .module import Module
@@ -36,6 +36,12 @@ class MaxPool2d(_MaxPoolNd):
     _nd = 2
 
 
+class MaxPool3d(_MaxPoolNd):
+    """Max over windows of (N, C, D, H, W) (seed 002 §2.6)."""
+
+    _nd = 3
+
+
 class _AvgPoolNd(Module):
     _nd = 2
 
@@ -70,6 +76,12 @@ class AvgPool2d(_AvgPoolNd):
     _nd = 2
 
 
+class AvgPool3d(_AvgPoolNd):
+    """Mean over windows of (N, C, D, H, W) (seed 002 §2.6)."""
+
+    _nd = 3
+
+
 class _AdaptiveAvgPoolNd(Module):
     _nd = 2
 
@@ -94,3 +106,9 @@ class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     """Average pooling of (N, C, H, W) to a fixed size (size 1: global average pooling, seed 002 §4.4)."""
 
     _nd = 2
+
+
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
+    """Average pooling of (N, C, D, H, W) to a fixed size (size 1: global average pooling, seed 002 §4.4)."""
+
+    _nd = 3

@@ -5,7 +5,7 @@ fused kernels for the hot paths sit in their own modules beside them.
 """
 from ..backend import xp
 from ..tensor import Tensor, as_tensor_like, get_default_dtype
-from . import elementwise as _ew, reduce as _red, linalg as _la, shape as _sh, activation as _act
+from . import elementwise as _ew, reduce as _red, linalg as _la, shape as _sh, activation as _act, padding as _padding
 
 
 def _t(x):
@@ -205,17 +205,45 @@ def chunk(tensor, chunks, dim=0):
     return split(tensor, -(-n // chunks), dim)
 
 
-def pad(a, pad, mode="constant", value=0.0):
-    """Pad like ``torch.nn.functional.pad``: ``pad`` lists (left, right) pairs from the last dim backwards."""
+def pad(a, pad, mode="constant", value=None):
+    """Pad like ``torch.nn.functional.pad``: ``pad`` lists (left, right) pairs from the last dim backwards.
+
+    ``mode`` is 'constant' (``value``, default 0, any number of dims) or one of the
+    border modes of ``ops/padding.py``: 'reflect', 'replicate', 'circular' (the last
+    1 to 3 dims; seed 002 §4.2). Negative sizes crop, as in PyTorch.
+    """
     a = _t(a)
-    if mode != "constant":
-        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
-    if len(pad) % 2 or len(pad) // 2 > a.ndim:
-        raise ValueError(f"pad: padding length must be even and at most 2*{a.ndim}, got {len(pad)}")
-    widths = [(0, 0)] * a.ndim
-    for i in range(len(pad) // 2):
-        widths[a.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    return _sh.Pad.apply(a, widths=tuple(widths), value=value)
+    pad = tuple(pad)
+    if any(not isinstance(p, int) or isinstance(p, bool) for p in pad):
+        raise TypeError(f"pad: padding sizes must be ints, got {pad!r}")
+    if len(pad) % 2:
+        raise ValueError(f"pad: padding length must be divisible by 2, got {len(pad)} ({pad!r})")
+    if len(pad) // 2 > a.ndim:
+        raise ValueError(f"pad: padding length should be less than or equal to two times the input dimension "
+                         f"but got padding length {len(pad)} and input of dimension {a.ndim}")
+    pairs = tuple((pad[2 * i], pad[2 * i + 1]) for i in range(len(pad) // 2))[::-1]  # first padded dim first
+    if mode == "constant":
+        return _constant_pad(a, pairs, 0.0 if value is None else value)
+    if mode not in _padding.MODES:
+        raise ValueError(f"pad: unrecognised padding mode {mode!r}; expected 'constant', 'reflect', 'replicate' "
+                         "or 'circular'")
+    if value is not None and value != 0:
+        raise ValueError(f"pad: padding mode {mode!r} doesn't take in value argument, got value={value!r}")
+    return _padding.border_pad(a, pairs, mode)
+
+
+def _constant_pad(a, pairs, value):
+    """``value`` padding of the last ``len(pairs)`` dims; negative sizes crop first (a view), as in PyTorch."""
+    lead = a.ndim - len(pairs)
+    for i, (before, after) in enumerate(pairs):
+        if a.shape[lead + i] + before + after < 0:
+            raise ValueError(f"pad: padding {(before, after)} at dimension {lead + i} of input {list(a.shape)} "
+                             f"would give a negative size, {a.shape[lead + i] + before + after}")
+    if any(p < 0 for pair in pairs for p in pair):
+        a = a[(slice(None),) * lead + tuple(slice(max(-b, 0), n - max(-e, 0))
+                                            for (b, e), n in zip(pairs, a.shape[lead:]))]
+    widths = ((0, 0),) * lead + tuple((max(b, 0), max(e, 0)) for b, e in pairs)
+    return _sh.Pad.apply(a, widths=widths, value=value)
 
 
 # ------------------------------------------------------------------ more of torch's namespace
