@@ -9,6 +9,9 @@ from gradiente.ops.recurrent import LSTMSequence
 
 I, H, P = 5, 6, 3
 
+# torch notes that its oneDNN path has no projections and falls back to its default kernel
+pytestmark = pytest.mark.filterwarnings("ignore:LSTM with projections is not supported:UserWarning")
+
 
 def _pair(torch, dtype, **kw):
     tm = torch.nn.LSTM(I, H, proj_size=P, **kw).to(torch.float64 if dtype == np.float64 else torch.float32)
@@ -124,6 +127,12 @@ def test_kernel_gradcheck_with_projection(reverse, masked):
     # without biases
     assert g.gradcheck(lambda *a: LSTMSequence.apply(*a[:5], None, None, a[5], reverse=reverse, mask=mask),
                        tuple(args[:5] + args[7:]))
+
+
+def test_layer_gradcheck_fast_mode_with_projection():
+    m = nn.LSTM(3, 3, proj_size=2, num_layers=2, bidirectional=True, batch_first=True).double()
+    x = g.tensor(np.random.default_rng(2).standard_normal((2, 4, 3)), requires_grad=True)
+    assert g.gradcheck(lambda x, *p: m(x, lengths=[4, 2])[0], (x, *m.parameters()), fast_mode=True)
 
 
 def test_state_dict_init_and_repr_like_torch():
