@@ -160,7 +160,7 @@ def test_conv_padding_mode_errors():
     with pytest.raises(ValueError, match=r"Conv2d: padding_mode must be one of 'zeros', 'reflect', 'replicate', "
                                          r"'circular', got padding_mode='symmetric'"):
         nn.Conv2d(1, 2, 3, padding_mode="symmetric")
-    with pytest.raises(ValueError, match="only padding_mode='zeros' is supported for ConvTranspose2d"):
+    with pytest.raises(ValueError, match="ConvTranspose2d: only padding_mode='zeros' is supported for transposed convolutions, got 'reflect'"):
         nn.ConvTranspose2d(1, 2, 3, padding_mode="reflect")
     with pytest.raises(ValueError, match="padding size should be less than"):
         nn.Conv1d(1, 1, 7, padding=3, padding_mode="reflect")(g.zeros(1, 1, 3))

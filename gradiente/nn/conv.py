@@ -46,7 +46,8 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: padding_mode must be one of {', '.join(map(repr, PADDING_MODES))}, "
                              f"got padding_mode={padding_mode!r}")
         if self._transposed and padding_mode != "zeros":
-            raise ValueError(f"{name}: only padding_mode='zeros' is supported for {name}, got {padding_mode!r}")
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported for transposed convolutions, "
+                             f"got {padding_mode!r}")
         kernel_size = _conv.ntuple(kernel_size, nd, "kernel_size", name)
         if any(k < 1 for k in kernel_size):
             raise ValueError(f"{name}: kernel_size must be positive, got {kernel_size}")
