@@ -76,6 +76,7 @@ def test_pad_reflect_replicate_circular_values():
     ((5,), (1, 1), "replicate", {}, NotImplementedError, "padding size 2 is not supported for 1D input"),
     ((2, 3, 5), (1, 1), "symmetric", {}, ValueError, "unrecognised padding mode 'symmetric'"),
     ((2, 3, 5), (1, 1), "reflect", {"value": 1.0}, ValueError, "doesn't take in value"),
+    ((2, 3, 5), (1.5, 1), "constant", {}, TypeError, "padding sizes must be ints"),
 ])
 def test_pad_errors(shape, pad, mode, kw, error, match):
     with pytest.raises(error, match=match):

@@ -213,9 +213,10 @@ def pad(a, pad, mode="constant", value=None):
     1 to 3 dims; seed 002 §4.2). Negative sizes crop, as in PyTorch.
     """
     a = _t(a)
-    pad = tuple(pad)
-    if any(not isinstance(p, int) or isinstance(p, bool) for p in pad):
-        raise TypeError(f"pad: padding sizes must be ints, got {pad!r}")
+    try:
+        pad = tuple(_operator.index(p) for p in pad)
+    except TypeError:
+        raise TypeError(f"pad: padding sizes must be ints, got {pad!r}") from None
     if len(pad) % 2:
         raise ValueError(f"pad: padding length must be divisible by 2, got {len(pad)} ({pad!r})")
     if len(pad) // 2 > a.ndim:
@@ -464,5 +465,6 @@ def equal(a, b):
 
 
 import builtins as _builtins  # noqa: E402
+import operator as _operator  # noqa: E402
 
 builtins_sum = _builtins.sum
