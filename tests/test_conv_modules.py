@@ -93,7 +93,7 @@ def test_pool_modules_match_torch(mod, xshape):
     (lambda: nn.Conv2d(0, 4, 3), "in_channels must be a positive int"),
     (lambda: nn.Conv2d(3, 4, 3, stride=2, padding="same"), "not supported for strided"),
     (lambda: nn.Conv2d(3, 4, 3, padding="full"), "padding must be"),
-    (lambda: nn.Conv2d(3, 4, 3, padding_mode="reflect"), "padding_mode"),
+    (lambda: nn.Conv2d(3, 4, 3, padding_mode="symmetric"), "padding_mode"),
     (lambda: nn.Conv2d(3, 4, (3, 3, 3)), "tuple of 2 ints"),
     (lambda: nn.ConvTranspose2d(3, 4, 3, padding="same"), "padding must be an int"),
     (lambda: nn.Upsample(scale_factor=2, mode="bilinear"), "nearest"),

@@ -558,7 +558,7 @@ def same_padding(kernel, dilation):
 def _check_tensor_pair(fn, x, weight, nd, transposed):
     if x.ndim != nd + 2:
         raise ValueError(
-            f"{fn}: expected a batched input of {nd + 2} dims (N, C, {'L' if nd == 1 else 'H, W'}), "
+            f"{fn}: expected a batched input of {nd + 2} dims (N, C, {('L', 'H, W', 'D, H, W')[nd - 1]}), "
             f"got shape {tuple(x.shape)}"
         )
     if weight.ndim != nd + 2:
