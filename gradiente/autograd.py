@@ -10,6 +10,11 @@ topological order: a node is always created after the nodes that made its
 inputs), with a heap instead of recursion, so graph depth has no limit. The
 gradient of a tensor used several times is the sum of its contributions,
 complete before its node runs. See ``docs/engine.md``.
+
+With ``create_graph=True`` the walk is the same, but every node runs its
+``backward_graph``: the chain rule written with the differentiable operations
+themselves, so the gradients it returns are tensors in a new graph and can be
+differentiated again (Hessian-vector products, gradient penalties).
 """
 import functools
 import heapq
@@ -162,6 +167,24 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
+def constant(data):
+    """An array as a tensor outside the graph (a mask or a saved factor inside ``backward_graph``)."""
+    return Tensor._wrap(data, False, None, 0)
+
+
+def sum_to(grad, shape):
+    """:func:`unbroadcast` for a gradient tensor: the same sum, recorded in the graph (create_graph)."""
+    if grad.data.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.data.shape[i + extra] != 1
+    )
+    if axes:
+        grad = grad.sum(dim=axes, keepdim=True)
+    return grad.reshape(shape)
+
+
 _sequence = itertools.count()
 
 
@@ -171,6 +194,9 @@ class Function:
     Subclasses define ``forward(self, *arrays, **params)`` returning an array
     (or a tuple of arrays) and ``backward(self, *grad_outputs)`` returning one
     gradient per positional input (``None`` where no gradient is needed).
+    ``backward_graph`` is the same derivative for ``create_graph=True``: it takes
+    and returns tensors and is written with differentiable operations on the
+    input tensors ``self.inputs`` (and on :meth:`output` for a saved result).
     ``self.needs_input_grad`` (set before ``forward`` runs) tells which inputs
     need one. Positional inputs that are not tensors (Python numbers, index
     tuples, arrays) pass through unchanged; keyword arguments are parameters.
@@ -225,6 +251,13 @@ class Function:
     def backward(self, *grad_outputs):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def backward_graph(self, *grad_outputs):
+        raise RuntimeError(f"{self.name}Backward does not support create_graph=True (higher-order gradients)")
+
+    def output(self, data, index=0):
+        """Output ``index`` of this node (its array ``data``) as a tensor in the graph, for ``backward_graph``."""
+        return Tensor._wrap(data, True, self, index)
+
     @property
     def name(self):
         return type(self).__name__
@@ -277,13 +310,15 @@ def _accumulate_leaf(t, g, owned):
         t.grad.data += g
 
 
-def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False, inputs=None):
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(sum of tensors . grad_tensors)/d(leaf) into every leaf's ``.grad`` (seed 002 §3.6).
 
-    Like ``torch.autograd.backward``. ``create_graph`` (higher-order gradients) is not supported.
+    Like ``torch.autograd.backward``. With ``create_graph=True`` the backward pass is itself
+    recorded: the gradients are tensors with a ``grad_fn``, differentiable again, and
+    ``retain_graph`` defaults to True.
     """
-    if create_graph:
-        raise NotImplementedError("backward(create_graph=True): gradiente computes first-order gradients only")
+    if retain_graph is None:
+        retain_graph = create_graph
     if isinstance(tensors, Tensor):
         tensors, grad_tensors = [tensors], [grad_tensors]
     elif grad_tensors is None:
@@ -314,10 +349,18 @@ def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False,
                 raise RuntimeError(
                     f"backward: gradient has shape {tuple(g.shape)} but the tensor has shape {tuple(t.shape)}"
                 )
+        if create_graph:  # the given gradient may itself be in a graph (a Hessian-vector product's v)
+            given = grad_tensors[k]
+            if isinstance(given, Tensor) and given.requires_grad:
+                g = given.to(g.dtype)
+            else:
+                g = constant(g)
         if t.grad_fn is None:
             _add_leaf(leaves, t, g)
         else:
             _deposit(t.grad_fn, t._output_index, g, heap)
+    if create_graph:
+        return _backward_graph(heap, leaves, retain_graph, only)
     pop, push = heapq.heappop, heapq.heappush
     try:
         while heap:
@@ -381,23 +424,116 @@ def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False,
         given.add(k)
 
 
-def _output_hooks(fn, grads):
+def _backward_graph(heap, leaves, retain_graph, only):
+    """The walk of :func:`backward` for ``create_graph=True``: gradients are tensors, each node runs its
+    ``backward_graph`` with recording on, and leaves get a ``.grad`` that is differentiable again."""
+    pop, push = heapq.heappop, heapq.heappush
+    with enable_grad():
+        try:
+            while heap:
+                fn = pop(heap)[1]
+                grads = fn._out_grads
+                fn._out_grads = None
+                if fn.inputs is None:
+                    raise RuntimeError(_FREED.format(f"{fn.name}Backward"))
+                if fn._hooked:
+                    _output_hooks(fn, grads, graph=True)
+                if len(grads) == 1:
+                    in_grads = fn.backward_graph(grads[0])
+                else:
+                    in_grads = fn.backward_graph(*[
+                        g if g is not None else constant(xp.zeros(s, dtype=d))
+                        for g, (s, d) in zip(grads, fn.output_shapes)
+                    ])
+                if type(in_grads) is not tuple:
+                    in_grads = (in_grads,)
+                if _AnomalyMode.detect_anomaly:
+                    _check_finite(fn, [None if g is None else g.data for g in in_grads])
+                for t, g, need in zip(fn.inputs, in_grads, fn.needs_input_grad):
+                    if not need or g is None:
+                        continue
+                    data = t.data
+                    if g.data.shape != data.shape:
+                        raise RuntimeError(
+                            f"{fn.name}.backward_graph returned a gradient of shape {tuple(g.shape)} for an input "
+                            f"of shape {tuple(data.shape)}"
+                        )
+                    if g.data.dtype != data.dtype:
+                        g = g.to(data.dtype)
+                    parent = t.grad_fn
+                    if parent is None:
+                        _add_leaf(leaves, t, g)
+                        continue
+                    buf = parent._out_grads
+                    if buf is None:
+                        buf = parent._out_grads = [None] * parent.n_outputs
+                        push(heap, (-parent._seq, parent))
+                    i = t._output_index
+                    buf[i] = g if buf[i] is None else buf[i] + g
+                if not retain_graph:
+                    d = fn.__dict__
+                    seq, n = d["_seq"], len(grads)
+                    d.clear()
+                    d["inputs"], d["_seq"] = None, seq
+                    if n != 1:
+                        d["n_outputs"] = n
+        except BaseException:
+            for _, fn in heap:
+                fn._out_grads = None
+            raise
+        for t, g in leaves.values():
+            if only is None or id(t) in only:
+                _accumulate_leaf_graph(t, g)
+
+
+def _accumulate_leaf_graph(t, g):
+    """``t.grad = t.grad + g`` out of place, keeping the graph of ``g`` (as PyTorch with create_graph)."""
+    if t._hooks:
+        g = _run_hooks_graph(t._hooks, g)
+    if g.data.dtype != t.data.dtype:
+        g = g.to(t.data.dtype)
+    if t.grad is None:
+        # a constant gradient may be shared (the caller's, another leaf's): the leaf gets its own copy
+        t.grad = g if g.requires_grad else constant(g.data.copy())
+    else:
+        t.grad = t.grad + g
+
+
+def _run_hooks_graph(hooks, g):
+    for hook in hooks:
+        out = hook(g)
+        if out is not None:
+            if not isinstance(out, Tensor):
+                out = constant(xp.array(out, dtype=g.data.dtype))
+            if out.data.shape != g.data.shape:
+                raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!s} returned a gradient of shape "
+                                   f"{tuple(out.shape)}; expected {tuple(g.shape)}")
+            g = out
+    return g
+
+
+def _output_hooks(fn, grads, graph=False):
     """Hooks registered on fn's outputs see their complete gradient, then retain_grad() copies it."""
     if fn._tensor_hooks:
+        run = _run_hooks_graph if graph else _run_hooks
         for i, hook in fn._tensor_hooks:
             if grads[i] is not None:
-                grads[i] = _run_hooks((hook,), grads[i])
+                grads[i] = run((hook,), grads[i])
     if fn._retained:
-        _retain(fn, grads)
+        _retain(fn, grads, graph)
 
 
-def _retain(fn, grads):
+def _retain(fn, grads, graph=False):
     for i, t in fn._retained:
-        if grads[i] is not None:
-            if t.grad is None:
-                t.grad = Tensor._wrap(grads[i].copy(), False, None, 0)
-            else:
-                t.grad.data += grads[i]
+        g = grads[i]
+        if g is None:
+            continue
+        if graph:
+            t.grad = g if t.grad is None else t.grad + g
+        elif t.grad is None:
+            t.grad = Tensor._wrap(g.copy(), False, None, 0)
+        else:
+            t.grad.data += g
 
 
 def _add_leaf(leaves, t, g):
@@ -409,6 +545,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """d(outputs)/d(inputs) returned as a tuple, without touching any ``.grad`` (``torch.autograd.grad``).
 
     Useful for saliency maps (dL/dx of an input image) or for inspecting dL/dh of a hidden layer.
+    With ``create_graph=True`` the gradients are differentiable: a gradient penalty, or a
+    Hessian-vector product ``grad((grad(f, x, create_graph=True)[0] * v).sum(), x)``.
     """
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
@@ -423,7 +561,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             t.retain_grad()
             added.append(t)
     try:
-        backward(outputs, grad_outputs, retain_graph=bool(retain_graph), create_graph=create_graph,
+        backward(outputs, grad_outputs, retain_graph=retain_graph, create_graph=create_graph,
                  inputs=[t for t in inputs if t.grad_fn is None])
         result = tuple(t.grad for t in inputs)
     finally:

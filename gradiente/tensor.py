@@ -208,7 +208,7 @@ class Tensor:
     __hash__ = object.__hash__  # by identity (``==`` is elementwise), in C: optimizer state dicts key on it
 
     # ----------------------------------------------------- autograd control
-    def backward(self, gradient=None, retain_graph=False, create_graph=False, inputs=None):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad."""
         _backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 

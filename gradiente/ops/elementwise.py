@@ -1,9 +1,13 @@
 """Elementwise primitives with broadcasting (seed 002 §2.4, tensors).
 
 Each backward is the textbook local derivative, summed back over the
-broadcast dimensions by :func:`unbroadcast`.
+broadcast dimensions by :func:`unbroadcast`; each ``backward_graph`` is the same
+derivative written with tensor operations (``create_graph=True``), summed back by
+:func:`sum_to`.
 """
-from ..autograd import Function, unbroadcast
+import math as _math
+
+from ..autograd import Function, constant, sum_to, unbroadcast
 from ..backend import xp
 
 
@@ -23,6 +27,10 @@ class Add(Function):
         return (unbroadcast(g, self.a.shape) if na else None,
                 unbroadcast(g, self.b.shape) if nb else None)
 
+    def backward_graph(self, g):
+        na, nb = self.needs_input_grad
+        return (sum_to(g, self.a.shape) if na else None), (sum_to(g, self.b.shape) if nb else None)
+
 
 class Sub(Function):
     """d(a - b)/da = 1, d(a - b)/db = -1."""
@@ -35,6 +43,10 @@ class Sub(Function):
         na, nb = self.needs_input_grad
         return (unbroadcast(g, self.a.shape) if na else None,
                 unbroadcast(-g, self.b.shape) if nb else None)
+
+    def backward_graph(self, g):
+        na, nb = self.needs_input_grad
+        return (sum_to(g, self.a.shape) if na else None), (sum_to(-g, self.b.shape) if nb else None)
 
 
 class Mul(Function):
@@ -49,6 +61,11 @@ class Mul(Function):
         return (unbroadcast(g * self.b, self.a.shape) if na else None,
                 unbroadcast(g * self.a, self.b.shape) if nb else None)
 
+    def backward_graph(self, g):
+        na, nb = self.needs_input_grad
+        a, b = self.inputs
+        return (sum_to(g * b, _shape(self.a)) if na else None), (sum_to(g * a, _shape(self.b)) if nb else None)
+
 
 class Div(Function):
     """d(a / b)/da = 1 / b, d(a / b)/db = -a / b^2."""
@@ -61,6 +78,13 @@ class Div(Function):
         na, nb = self.needs_input_grad
         ga = unbroadcast(g / self.b, self.a.shape) if na else None
         gb = unbroadcast(-g * self.a / (self.b * self.b), self.b.shape) if nb else None
+        return ga, gb
+
+    def backward_graph(self, g):
+        na, nb = self.needs_input_grad
+        a, b = self.inputs
+        ga = sum_to(g / b, _shape(self.a)) if na else None
+        gb = sum_to(-g * a / (b * b), _shape(self.b)) if nb else None
         return ga, gb
 
 
@@ -87,6 +111,24 @@ class Pow(Function):
             gb = unbroadcast(g * self.out * log_a, _shape(b))
         return ga, gb
 
+    def backward_graph(self, g):
+        na, nb = self.needs_input_grad
+        a, b = self.inputs
+        ga = gb = None
+        if na:
+            if isinstance(b, (int, float)) and b == 2:
+                ga = g * (2 * a)
+            else:
+                ga = sum_to(g * b * a ** (b - 1), _shape(self.a))
+        if nb:
+            if not isinstance(a, (int, float)):  # log a where a > 0, else 0, as in backward
+                pos = constant((self.a > 0).astype(self.out.dtype))
+                log_a = (a * pos + (1 - pos)).log() * pos
+            else:
+                log_a = _math.log(a) if a > 0 else 0.0
+            gb = sum_to(g * self.output(self.out) * log_a, _shape(self.b))
+        return ga, gb
+
 
 class Neg(Function):
     """d(-a)/da = -1."""
@@ -95,6 +137,9 @@ class Neg(Function):
         return -a
 
     def backward(self, g):
+        return -g
+
+    def backward_graph(self, g):
         return -g
 
 
@@ -108,6 +153,9 @@ class Exp(Function):
     def backward(self, g):
         return g * self.out
 
+    def backward_graph(self, g):
+        return g * self.output(self.out)
+
 
 class Log(Function):
     """d log a / da = 1 / a."""
@@ -118,6 +166,9 @@ class Log(Function):
 
     def backward(self, g):
         return g / self.a
+
+    def backward_graph(self, g):
+        return g / self.inputs[0]
 
 
 class Sqrt(Function):
@@ -130,6 +181,9 @@ class Sqrt(Function):
     def backward(self, g):
         return g / (2 * self.out)
 
+    def backward_graph(self, g):
+        return g / (2 * self.output(self.out))
+
 
 class Abs(Function):
     """d|a|/da = sign(a) (0 at 0, as PyTorch)."""
@@ -140,6 +194,9 @@ class Abs(Function):
 
     def backward(self, g):
         return g * xp.sign(self.a)
+
+    def backward_graph(self, g):
+        return g * constant(xp.sign(self.a))
 
 
 class Clamp(Function):
@@ -155,6 +212,9 @@ class Clamp(Function):
 
     def backward(self, g):
         return g * self.mask
+
+    def backward_graph(self, g):
+        return g * constant(self.mask.astype(g.dtype))
 
 
 class Maximum(Function):
@@ -172,6 +232,9 @@ class Maximum(Function):
         gb = unbroadcast(g * (b >= a) * share, _shape(b)) if nb else None
         return ga, gb
 
+    def backward_graph(self, g):
+        return _pick_graph(self, g, xp.greater_equal)
+
 
 class Minimum(Function):
     """Gradient to the smaller input; ties split evenly (as PyTorch)."""
@@ -188,6 +251,19 @@ class Minimum(Function):
         gb = unbroadcast(g * (b <= a) * share, _shape(b)) if nb else None
         return ga, gb
 
+    def backward_graph(self, g):
+        return _pick_graph(self, g, xp.less_equal)
+
+
+def _pick_graph(fn, g, wins):
+    """backward_graph of maximum (``wins`` is >=) and minimum (<=): constant masks, ties halved."""
+    na, nb = fn.needs_input_grad
+    a, b = fn.a, fn.b
+    share = xp.where(a == b, 0.5, 1.0).astype(g.dtype)
+    ga = sum_to(g * constant(wins(a, b) * share), _shape(a)) if na else None
+    gb = sum_to(g * constant(wins(b, a) * share), _shape(b)) if nb else None
+    return ga, gb
+
 
 class Where(Function):
     """where(c, a, b): the gradient goes to a where c holds, to b elsewhere."""
@@ -203,6 +279,13 @@ class Where(Function):
         gb = unbroadcast(xp.where(self.cond, zero, g), self.b_shape) if nb else None
         return None, ga, gb
 
+    def backward_graph(self, g):
+        _, na, nb = self.needs_input_grad
+        cond = self.cond
+        ga = sum_to(g.masked_fill(~cond, 0.0), self.a_shape) if na else None
+        gb = sum_to(g.masked_fill(cond, 0.0), self.b_shape) if nb else None
+        return None, ga, gb
+
 
 class Sin(Function):
     """d sin(a) / da = cos(a) (the sinusoidal positional encoding, seed 002 §4.8)."""
@@ -213,6 +296,9 @@ class Sin(Function):
 
     def backward(self, g):
         return g * xp.cos(self.a)
+
+    def backward_graph(self, g):
+        return g * self.inputs[0].cos()
 
 
 class Cos(Function):
@@ -225,6 +311,9 @@ class Cos(Function):
     def backward(self, g):
         return -g * xp.sin(self.a)
 
+    def backward_graph(self, g):
+        return -g * self.inputs[0].sin()
+
 
 class Log1p(Function):
     """log(1 + a), accurate for small a;  d/da = 1 / (1 + a) (a local derivative, seed 002 §3.6)."""
@@ -235,6 +324,9 @@ class Log1p(Function):
 
     def backward(self, g):
         return g / (1 + self.a)
+
+    def backward_graph(self, g):
+        return g / (1 + self.inputs[0])
 
 
 class Rounding(Function):
@@ -249,3 +341,6 @@ class Rounding(Function):
 
     def backward(self, g):
         return xp.zeros(self.shape, dtype=g.dtype)
+
+    def backward_graph(self, g):
+        return constant(xp.zeros(self.shape, dtype=g.dtype))

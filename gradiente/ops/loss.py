@@ -6,11 +6,14 @@ directly in backward. The best-known case is softmax followed by
 cross-entropy: the Jacobian of softmax collapses, and dL/dz = softmax(z) -
 onehot(y) (seed 000 §3), so the logits' gradient is one subtraction.
 
+``backward_graph`` (``create_graph=True``) writes the same gradient with tensor
+operations, e.g. (softmax(z) - onehot(y)) g with a differentiable softmax.
+
 The ``functional`` forms below validate their arguments and raise errors
 that name the loss and the shapes involved.
 """
 
-from ..autograd import Function
+from ..autograd import Function, constant
 from ..backend import xp
 from .activation import _sigmoid
 
@@ -49,6 +52,34 @@ def _class_back(g2, shape):
         return g2.reshape(shape)
     moved = (shape[0],) + tuple(shape[2:]) + (shape[1],)
     return xp.moveaxis(g2.reshape(moved), -1, 1)
+
+
+def _class_last_graph(x):
+    """:func:`_class_last` for a tensor in the graph."""
+    if x.ndim == 2:
+        return x
+    if x.ndim == 1:
+        return x.reshape(1, -1)
+    return x.permute(0, *range(2, x.ndim), 1).reshape(-1, x.shape[1])
+
+
+def _class_back_graph(g2, shape):
+    """:func:`_class_back` for a tensor in the graph."""
+    if len(shape) == 2:
+        return g2
+    if len(shape) == 1:
+        return g2.reshape(*shape)
+    n = len(shape)
+    return g2.reshape(shape[0], *shape[2:], shape[1]).permute(0, n - 1, *range(1, n - 1))
+
+
+def _row_scale_graph(g, reduction, n):
+    """dL/d(per-sample loss) as a column tensor: g per sample ('none'), g / n ('mean') or g ('sum')."""
+    if reduction == "none":
+        return g.reshape(-1, 1)
+    if reduction == "mean":
+        return g / n if n else g * 0
+    return g
 
 
 def _log_softmax_rows(z):
@@ -161,6 +192,39 @@ class CrossEntropy(Function):
         gz[rows, y] -= hit
         return _class_back(gz, self.shape), None
 
+    def backward_graph(self, g):
+        """dl_i/dz_i = p_i sum_c a_ic - a_i with a differentiable p = softmax(z); a is constant for
+        class indices and a function of the target tensor for class probabilities."""
+        from .activation import LogSoftmax, Softmax
+        z, target = self.inputs[:2]
+        need_z, need_t = self.needs_input_grad[:2]
+        gr = _row_scale_graph(g, self.reduction, self.n)
+        z2 = _class_last_graph(z)
+        weight, eps = self.weight, self.eps
+        C = z2.shape[1]
+        if self.probabilities:
+            a = _class_last_graph(target)
+            if eps:
+                a = a * (1 - eps) + eps / C
+            if weight is not None:
+                a = a * constant(weight)
+        else:
+            onehot = xp.zeros(z2.shape, dtype=z.dtype)
+            onehot[self.rows, self.ysafe] = 1
+            a = (1 - eps) * onehot * (self.wy.reshape(-1, 1) if self.wy is not None else 1)
+            if eps:
+                a += (eps / C) * (weight if weight is not None else 1)
+            if not self.all_valid:
+                a *= self.valid.reshape(-1, 1)
+            a = constant(a)
+        gz = gt = None
+        if need_z:
+            gz = _class_back_graph((Softmax.apply(z2, dim=1) * a.sum(dim=1, keepdim=True) - a) * gr, self.shape)
+        if need_t:
+            w = (1 - eps) if weight is None else constant(weight * (1 - eps))
+            gt = _class_back_graph(-(LogSoftmax.apply(z2, dim=1) * w) * gr, self.shape)
+        return gz, gt
+
 
 class NLLLoss(Function):
     """Negative log-likelihood of log-probabilities x: l_i = -w[y_i] x_{i, y_i} (seed 002 §3.4).
@@ -194,6 +258,12 @@ class NLLLoss(Function):
         g2[self.rows, self.ysafe] = -self.coef * gr
         return _class_back(g2, self.shape), None
 
+    def backward_graph(self, g):
+        gr = _row_scale_graph(g, self.reduction, self.n or 1)
+        m = xp.zeros((self.rows.shape[0], self.shape[1] if len(self.shape) > 1 else self.shape[0]), dtype=self.dtype)
+        m[self.rows, self.ysafe] = -self.coef
+        return _class_back_graph(constant(m) * gr, self.shape), None
+
 
 class MSELoss(Function):
     """Mean squared error (seed 002 §3.4): (x - y)^2;  d/dx = 2 (x - y), d/dy = -2 (x - y)."""
@@ -207,6 +277,12 @@ class MSELoss(Function):
         gx = _grad_scale(g, self.reduction, self.diff.size) * 2 * self.diff
         return (gx if self.needs_input_grad[0] else None), (-gx if self.needs_input_grad[1] else None)
 
+    def backward_graph(self, g):
+        x, y = self.inputs
+        n = self.diff.size
+        gx = (g / n if self.reduction == "mean" else g) * 2 * (x - y)
+        return (gx if self.needs_input_grad[0] else None), (-gx if self.needs_input_grad[1] else None)
+
 
 class L1Loss(Function):
     """Mean absolute error (seed 002 §3.4): |x - y|;  d/dx = sign(x - y) (0 where x == y)."""
@@ -218,6 +294,10 @@ class L1Loss(Function):
 
     def backward(self, g):
         gx = _grad_scale(g, self.reduction, self.sign.size) * self.sign
+        return (gx if self.needs_input_grad[0] else None), (-gx if self.needs_input_grad[1] else None)
+
+    def backward_graph(self, g):
+        gx = (g / self.sign.size if self.reduction == "mean" else g) * constant(self.sign)
         return (gx if self.needs_input_grad[0] else None), (-gx if self.needs_input_grad[1] else None)
 
 

@@ -4,7 +4,7 @@ Each backward spreads the reduced gradient back over the reduced axes (seed 002 
 §3.6 the chain rule); ``_normalize_axes`` accepts an int, a tuple or negative dims as PyTorch.
 """
 from ..backend import xp
-from ..autograd import Function
+from ..autograd import Function, constant
 
 
 def _normalize_axes(dim, ndim):
@@ -27,6 +27,13 @@ def _expand_back(g, shape, axes, keepdim):
     return g
 
 
+def _spread_graph(g, shape, axes, keepdim):
+    """:func:`_spread` for a gradient tensor (create_graph): a reshape and a broadcast in the graph."""
+    if not keepdim and axes:
+        g = g.reshape([1 if i in axes else n for i, n in enumerate(shape)])
+    return g.expand(*shape)
+
+
 def _spread(g, shape, axes, keepdim):
     """A new array of ``shape`` holding the reduced gradient ``g`` repeated along ``axes``."""
     out = xp.empty(shape, dtype=g.dtype)
@@ -45,6 +52,9 @@ class Sum(Function):
 
     def backward(self, g):
         return _spread(g, self.shape, self.axes, self.keepdim)
+
+    def backward_graph(self, g):
+        return _spread_graph(g, self.shape, self.axes, self.keepdim)
 
 
 class Mean(Function):
@@ -66,6 +76,9 @@ class Mean(Function):
     def backward(self, g):
         return _spread(g / self.n, self.shape, self.axes, self.keepdim)
 
+    def backward_graph(self, g):
+        return _spread_graph(g / self.n, self.shape, self.axes, self.keepdim)
+
 
 class Max(Function):
     """Gradient to the maxima; ties share it evenly (as ``torch.amax``)."""
@@ -84,6 +97,11 @@ class Max(Function):
         mask = (self.a == self.out).astype(g.dtype)
         mask /= mask.sum(axis=self.axes, keepdims=True)
         return g * mask
+
+    def backward_graph(self, g):
+        mask = (self.a == self.out).astype(g.dtype)
+        mask /= mask.sum(axis=self.axes, keepdims=True)
+        return _spread_graph(g, self.a.shape, self.axes, self.keepdim) * constant(mask)
 
 
 class Min(Max):
@@ -109,6 +127,12 @@ class Var(Function):
         g = _expand_back(g, self.shape, self.axes, self.keepdim)
         return g * self.centered * (2.0 / self.denom if self.denom else float("nan"))
 
+    def backward_graph(self, g):
+        a = self.inputs[0]
+        centered = a - a.mean(dim=self.axes, keepdim=True)
+        g = _spread_graph(g, self.shape, self.axes, self.keepdim)
+        return g * centered * (2.0 / self.denom if self.denom else float("nan"))
+
 
 class LogSumExp(Function):
     """log sum_i e^(a_i), computed as m + log sum_i e^(a_i - m) with m = max a (no overflow at large |a|).
@@ -128,6 +152,12 @@ class LogSumExp(Function):
     def backward(self, g):
         g = _expand_back(g, self.a.shape, self.axes, self.keepdim)
         return g * xp.exp(self.a - self.out)
+
+    def backward_graph(self, g):
+        out = self.out if self.keepdim else self.out.reshape([n for i, n in enumerate(self.a.shape)
+                                                              if i not in self.axes])
+        lse = _spread_graph(self.output(out), self.a.shape, self.axes, self.keepdim)
+        return _spread_graph(g, self.a.shape, self.axes, self.keepdim) * (self.inputs[0] - lse).exp()
 
 
 class MaxDim(Function):
@@ -190,6 +220,9 @@ class CumSum(Function):
     def backward(self, g):
         return xp.flip(xp.cumsum(xp.flip(g, self.dim), axis=self.dim), self.dim)
 
+    def backward_graph(self, g):
+        return g.flip(self.dim).cumsum(self.dim).flip(self.dim)
+
 
 class Norm2(Function):
     """||a||_2 = sqrt(sum a^2) along axes;  d/da = a / ||a|| (0 where the norm is 0, as PyTorch).
@@ -206,3 +239,10 @@ class Norm2(Function):
         g = _expand_back(g, self.a.shape, self.axes, self.keepdim)
         safe = xp.where(self.out == 0, 1, self.out).astype(self.out.dtype, copy=False)
         return g * self.a / safe
+
+    def backward_graph(self, g):
+        out = self.out if self.keepdim else self.out.reshape([n for i, n in enumerate(self.a.shape)
+                                                              if i not in self.axes])
+        norm = _spread_graph(self.output(out), self.a.shape, self.axes, self.keepdim)
+        safe = norm + constant((self.out == 0).astype(self.out.dtype))  # 1 where the norm is 0
+        return _spread_graph(g, self.a.shape, self.axes, self.keepdim) * self.inputs[0] / safe

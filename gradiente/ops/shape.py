@@ -2,7 +2,7 @@
 
 Their backward moves the gradient back to where each element came from.
 """
-from ..autograd import Function, unbroadcast
+from ..autograd import Function, sum_to, unbroadcast
 from ..backend import xp
 
 
@@ -16,6 +16,9 @@ class Reshape(Function):
     def backward(self, g):
         return g.reshape(self.shape)
 
+    def backward_graph(self, g):
+        return g.reshape(self.shape)
+
 
 class Permute(Function):
     """Reorder the dims; the gradient goes through the inverse permutation."""
@@ -27,6 +30,9 @@ class Permute(Function):
     def backward(self, g):
         return g.transpose(xp.argsort(self.dims))
 
+    def backward_graph(self, g):
+        return g.permute(*(int(d) for d in xp.argsort(self.dims)))
+
 
 class Expand(Function):
     """Broadcast size-1 dims to a larger shape (a view); the gradient is summed back over them."""
@@ -37,6 +43,9 @@ class Expand(Function):
 
     def backward(self, g):
         return unbroadcast(g, self.shape)
+
+    def backward_graph(self, g):
+        return sum_to(g, self.shape)
 
 
 def _is_basic_index(index):
@@ -58,16 +67,41 @@ class GetItem(Function):
         return a[index]
 
     def backward(self, g):
-        if _is_basic_index(self.index):
-            grad = xp.zeros(self.shape, dtype=g.dtype)
-            grad[self.index] = g
-            return grad
-        size = 1
-        for n in self.shape:
-            size *= n
-        positions = xp.arange(size).reshape(self.shape)[self.index]
-        grad = xp.bincount(positions.reshape(-1), weights=g.reshape(-1), minlength=size)
-        return grad.astype(g.dtype, copy=False).reshape(self.shape)
+        return _index_add(g, self.shape, self.index)
+
+    def backward_graph(self, g):
+        return IndexAdd.apply(g, shape=self.shape, index=self.index)
+
+
+def _index_add(g, shape, index):
+    """Zeros of ``shape`` with ``g`` added at ``index``, repeated positions summed: GetItem's backward."""
+    if _is_basic_index(index):
+        grad = xp.zeros(shape, dtype=g.dtype)
+        grad[index] = g
+        return grad
+    size = 1
+    for n in shape:
+        size *= n
+    positions = xp.arange(size).reshape(shape)[index]
+    grad = xp.bincount(positions.reshape(-1), weights=g.reshape(-1), minlength=size)
+    return grad.astype(g.dtype, copy=False).reshape(shape)
+
+
+class IndexAdd(Function):
+    """GetItem's backward as an operation (for create_graph): zeros with ``g`` added at ``index``.
+
+    It is linear in g, and its own gradient is the indexing again.
+    """
+
+    def forward(self, g, shape, index):
+        self.index = index
+        return _index_add(g, shape, index)
+
+    def backward(self, gg):
+        return gg[self.index]
+
+    def backward_graph(self, gg):
+        return GetItem.apply(gg, self.index)
 
 
 class Gather(Function):
@@ -106,6 +140,9 @@ class Triangle(Function):
     def backward(self, g):
         return xp.where(self.mask, g, xp.zeros((), dtype=g.dtype))
 
+    def backward_graph(self, g):
+        return g.masked_fill(~self.mask, 0.0)
+
 
 class Flip(Function):
     """Reverse the order along ``dims``; the gradient is reversed back (e.g. a reversed sequence, seed 002 §4.5)."""
@@ -116,6 +153,9 @@ class Flip(Function):
 
     def backward(self, g):
         return xp.flip(g, self.dims)
+
+    def backward_graph(self, g):
+        return g.flip(*self.dims)
 
 
 class Cat(Function):
@@ -130,6 +170,13 @@ class Cat(Function):
         splits = xp.cumsum(self.sizes)[:-1]
         return tuple(xp.split(g, splits, axis=self.dim))
 
+    def backward_graph(self, g):
+        out, start = [], 0
+        for n in self.sizes:
+            out.append(g[(slice(None),) * self.dim + (slice(start, start + n),)])
+            start += n
+        return tuple(out)
+
 
 class Stack(Function):
     """Join along a new dim (e.g. the hidden states of all time steps, seed 002 §4.5); the gradient is unstacked."""
@@ -140,6 +187,9 @@ class Stack(Function):
 
     def backward(self, g):
         return tuple(xp.moveaxis(g, self.dim, 0))
+
+    def backward_graph(self, g):
+        return tuple(g.unbind(self.dim))
 
 
 class Pad(Function):
@@ -163,3 +213,6 @@ class Cast(Function):
 
     def backward(self, g):
         return g.astype(self.in_dtype) if self.in_dtype.kind in "fc" else None
+
+    def backward_graph(self, g):
+        return g.to(self.in_dtype) if self.in_dtype.kind in "fc" else None
