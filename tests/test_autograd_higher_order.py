@@ -92,6 +92,14 @@ UNARY = [
     ("maximum", lambda x: g.maximum(x, x.flip(0)) ** 2, lambda x: torch.maximum(x, x.flip(0)) ** 2),
     ("cumsum", lambda x: x.cumsum(1) ** 2, lambda x: x.cumsum(1) ** 2),
     ("tril", lambda x: (x @ x.T).tril() ** 2, lambda x: (x @ x.T).tril() ** 2),
+    ("elu", lambda x: F.elu(x * 3, alpha=0.7) ** 2, lambda x: TF.elu(x * 3, alpha=0.7) ** 2),
+    ("selu", lambda x: F.selu(x), lambda x: TF.selu(x)),
+    ("max_dim", lambda x: x.max(dim=1)[0].unsqueeze(1) ** 2 + x.min(dim=0, keepdim=True)[0] * x,
+     lambda x: x.max(dim=1)[0].unsqueeze(1) ** 2 + x.min(dim=0, keepdim=True)[0] * x),
+    ("sort_topk", lambda x: x.sort(dim=1)[0] ** 3 * x.topk(2, dim=0)[0].sum(),
+     lambda x: x.sort(dim=1)[0] ** 3 * x.topk(2, dim=0)[0].sum()),
+    ("gather", lambda x: x.gather(1, g.tensor([[0, 0], [3, 1], [2, 2], [1, 0], [0, 3]])).exp(),
+     lambda x: x.gather(1, torch.tensor([[0, 0], [3, 1], [2, 2], [1, 0], [0, 3]])).exp()),
 ]
 
 
@@ -100,6 +108,8 @@ def test_second_derivative_of_unary_functions(name, gfn, tfn):
     shape = (3, 4) if name in ("getitem_repeats", "tril", "cat_stack", "reshape") else (5, 4)
     _check_second_order(gfn, tfn, [_x(*shape)])
 
+
+W4 = np.array([0.5, 1.0, 2.0, 1.5])
 
 BINARY = [
     ("add", lambda a, b: (a + b) ** 2, lambda a, b: (a + b) ** 2, (3, 4), (4,)),
@@ -117,6 +127,19 @@ BINARY = [
      lambda a, b: TF.mse_loss(a * b, b, reduction="none"), (3, 4), (3, 4)),
     ("l1", lambda a, b: F.l1_loss(a * a, b, reduction="sum"), lambda a, b: TF.l1_loss(a * a, b, reduction="sum"),
      (3, 4), (3, 4)),
+    ("prelu", lambda a, b: F.prelu(a, b) ** 2, lambda a, b: TF.prelu(a, b) ** 2, (3, 4, 2), (4,)),
+    ("prelu_shared", lambda a, b: F.prelu(a, b) ** 2, lambda a, b: TF.prelu(a, b) ** 2, (3, 4), (1,)),
+    ("bce_logits", lambda a, b: F.binary_cross_entropy_with_logits(a * a, b.sigmoid()),
+     lambda a, b: TF.binary_cross_entropy_with_logits(a * a, b.sigmoid()), (3, 4), (3, 4)),
+    ("bce_logits_weights", lambda a, b: F.binary_cross_entropy_with_logits(
+        a * 2, b.sigmoid(), weight=g.tensor(W4), pos_weight=g.tensor(W4[::-1].copy()), reduction="sum"),
+     lambda a, b: TF.binary_cross_entropy_with_logits(
+        a * 2, b.sigmoid(), weight=torch.tensor(W4), pos_weight=torch.tensor(W4[::-1].copy()), reduction="sum"),
+     (3, 4), (3, 4)),
+    ("kl_div", lambda a, b: F.kl_div(F.log_softmax(a, dim=1), F.softmax(b, dim=1), reduction="batchmean"),
+     lambda a, b: TF.kl_div(TF.log_softmax(a, dim=1), TF.softmax(b, dim=1), reduction="batchmean"), (3, 4), (3, 4)),
+    ("kl_div_log_target", lambda a, b: F.kl_div(a * a, b.sin(), log_target=True),
+     lambda a, b: TF.kl_div(a * a, b.sin(), log_target=True), (3, 4), (3, 4)),
     ("cross_entropy_probs", lambda a, b: F.cross_entropy(a * a, F.softmax(b, dim=1), label_smoothing=0.1),
      lambda a, b: TF.cross_entropy(a * a, TF.softmax(b, dim=1), label_smoothing=0.1), (3, 4), (3, 4)),
 ]

@@ -187,6 +187,23 @@ class PReLU(Function):
                 gw = contrib.sum(axis=axes).reshape(self.wshape)
         return gz, gw
 
+    def backward_graph(self, g):
+        z, weight = self.inputs
+        neg = constant(self.neg.astype(self.d.dtype))
+        w = weight.reshape(*self.w.shape)
+        gz = gw = None
+        if self.needs_input_grad[0]:
+            gz = g * (1 + neg * (w - 1))
+        if self.needs_input_grad[1]:
+            contrib = g * z * neg
+            if w.ndim == 0:
+                gw = contrib.sum().reshape(*self.wshape)
+            elif contrib.ndim == 1:
+                gw = contrib
+            else:
+                gw = contrib.sum(dim=(0,) + tuple(range(2, contrib.ndim))).reshape(*self.wshape)
+        return gz, gw
+
 
 class ELU(Function):
     """ELU(z) = z for z > 0, alpha (e^z - 1) otherwise (seed 002 §2.5); ELU' = 1 or ELU(z) + alpha."""
@@ -200,11 +217,18 @@ class ELU(Function):
         if scale != 1.0:
             out *= scale
             d *= scale
-        self.d = d
+        self.d, self.alpha, self.scale = d, alpha, scale
         return out
 
     def backward(self, g):
         return g * self.d
+
+    def backward_graph(self, g):
+        z = self.inputs[0]
+        pos = (z.data > 0).astype(self.d.dtype)
+        neg = constant(1 - pos)
+        # e^(z * neg) is e^z for z <= 0 and 1 (never an overflow) where the derivative is the constant 1
+        return g * (constant(pos * self.scale) + neg * (z * neg).exp() * (self.alpha * self.scale))
 
 
 class SELU(ELU):

@@ -365,6 +365,20 @@ class BinaryCrossEntropyWithLogits(Function):
             gy = gs * d
         return gz, gy
 
+    def backward_graph(self, g):
+        from .activation import Softplus
+        z, y = self.inputs
+        gs = g / self.z.size if self.reduction == "mean" else g
+        if self.w is not None:
+            gs = gs * constant(self.w)
+        gz = gy = None
+        if self.needs_input_grad[0]:
+            lw = 1 if self.pw is None else 1 + constant(self.pw - 1) * y
+            gz = gs * ((1 - y) - lw * (-z).sigmoid())
+        if self.needs_input_grad[1]:
+            gy = gs * (-z if self.pw is None else -z + constant(self.pw - 1) * Softplus.apply(-z))
+        return gz, gy
+
 
 class KLDiv(Function):
     """Kullback-Leibler divergence with log-probability input x (seed 002 §3.12).
@@ -403,6 +417,24 @@ class KLDiv(Function):
                 gx = -gs * self.y
             if self.needs_input_grad[1]:
                 gy = gs * (self.logy + 1 - self.x)
+        return gx, gy
+
+    def backward_graph(self, g):
+        x, y = self.inputs
+        gs = g / self.n if self.reduction in ("mean", "batchmean") else g
+        gx = gy = None
+        if self.log_target:
+            ey = y.exp()
+            if self.needs_input_grad[0]:
+                gx = -gs * ey
+            if self.needs_input_grad[1]:
+                gy = gs * ey * (y - x + 1)
+        else:
+            if self.needs_input_grad[0]:
+                gx = -gs * y
+            if self.needs_input_grad[1]:
+                pos = constant((self.y > 0).astype(self.x.dtype))
+                gy = gs * ((y * pos + (1 - pos)).log() + 1 - x)
         return gx, gy
 
 

@@ -180,6 +180,12 @@ class MaxDim(Function):
         xp.put_along_axis(grad, self.index, g, axis=self.dim)
         return grad, None
 
+    def backward_graph(self, g):
+        from .shape import GatherAdd
+        if not self.keepdim:
+            g = g.unsqueeze(self.dim)
+        return GatherAdd.apply(g, shape=self.shape, index=self.index, dim=self.dim), None
+
 
 class Prod(Function):
     """prod(a) along a dim;  d/da_i = product of the other elements (exact with zeros: no division; seed 002 §3.6)."""

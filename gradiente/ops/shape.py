@@ -117,13 +117,37 @@ class Gather(Function):
         return xp.take_along_axis(a[self.block], index, axis=dim)
 
     def backward(self, g):
-        size = 1
-        for n in self.shape:
-            size *= n
-        flat = xp.arange(size).reshape(self.shape)[self.block]
-        positions = xp.take_along_axis(flat, self.index, axis=self.dim)
-        grad = xp.bincount(positions.reshape(-1), weights=g.reshape(-1), minlength=size)
-        return grad.astype(g.dtype, copy=False).reshape(self.shape), None
+        return _gather_add(g, self.shape, self.index, self.dim, self.block), None
+
+    def backward_graph(self, g):
+        return GatherAdd.apply(g, shape=self.shape, index=self.index, dim=self.dim), None
+
+
+def _gather_add(g, shape, index, dim, block):
+    """Zeros of ``shape`` with ``g`` added where Gather read it (repeats summed): Gather's backward."""
+    size = 1
+    for n in shape:
+        size *= n
+    flat = xp.arange(size).reshape(shape)[block]
+    positions = xp.take_along_axis(flat, index, axis=dim)
+    grad = xp.bincount(positions.reshape(-1), weights=g.reshape(-1), minlength=size)
+    return grad.astype(g.dtype, copy=False).reshape(shape)
+
+
+class GatherAdd(Function):
+    """Gather's backward as an operation (for create_graph); its own gradient is the gather again."""
+
+    def forward(self, g, shape, index, dim):
+        self.index, self.dim = index, dim
+        block = tuple(slice(None) if i == dim else slice(0, n) for i, n in enumerate(index.shape))
+        return _gather_add(g, shape, index, dim, block)
+
+    def backward(self, gg):
+        block = tuple(slice(None) if i == self.dim else slice(0, n) for i, n in enumerate(self.index.shape))
+        return xp.take_along_axis(gg[block], self.index, axis=self.dim)
+
+    def backward_graph(self, gg):
+        return Gather.apply(gg, self.index, dim=self.dim)
 
 
 class Triangle(Function):
