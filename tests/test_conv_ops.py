@@ -19,13 +19,19 @@ CONV2D_CASES = [
     # more channels than output columns: the channel-last scatter of the input gradient
     ((2, 8, 9, 7), (6, 4, 3, 3), {"stride": 2, "padding": 1, "groups": 2}),
     ((2, 6, 6, 6), (4, 6, 4, 4), {"stride": 2, "padding": 1, "dilation": (1, 2)}),
+    # stride 1 with at least 16 output channels: flat windows in training too (forward and both gradients)
+    ((2, 3, 7, 16), (16, 3, 3, 3), {"padding": 1}),
+    ((2, 16, 9, 17), (16, 16, 5, 1), {"padding": "same", "dilation": (2, 1)}),
+    ((3, 4, 6, 17), (17, 4, 3, 2), {}),
 ]
 CONV1D_CASES = [
     ((2, 3, 11), (4, 3, 3), {"stride": 2, "padding": 1}),
     ((2, 4, 10), (6, 2, 4), {"dilation": 2, "groups": 2}),
     ((1, 2, 9), (3, 2, 4), {"padding": "same"}),
     ((2, 4, 13), (4, 2, 3), {"stride": 3, "padding": 2, "dilation": 2, "groups": 2}),
+    ((2, 3, 30), (16, 3, 3), {"padding": 2, "dilation": 2}),
 ]
+CONV3D_CASES = [((1, 2, 4, 5, 18), (16, 2, 3, 2, 3), {"padding": 1})]
 CONVT2D_CASES = [
     ((2, 4, 5, 4), (4, 3, 3, 3), {}),
     ((2, 4, 5, 4), (4, 3, 3, 2), {"stride": (2, 3), "padding": (1, 0), "output_padding": (1, 2), "groups": 2}),
@@ -39,6 +45,7 @@ CONVT1D_CASES = [((2, 4, 5), (4, 3, 4), {"stride": 2, "padding": 1})]
 
 TABLE = (
     [("conv2d", *c) for c in CONV2D_CASES] + [("conv1d", *c) for c in CONV1D_CASES]
+    + [("conv3d", *c) for c in CONV3D_CASES]
     + [("conv_transpose2d", *c) for c in CONVT2D_CASES] + [("conv_transpose1d", *c) for c in CONVT1D_CASES]
 )
 
@@ -183,3 +190,24 @@ def test_conv_errors(call, match):
 def test_conv_dtype_mismatch_is_a_type_error():
     with pytest.raises(TypeError, match="dtype"):
         F.conv2d(g.randn(1, 1, 4, 4), g.randn(1, 1, 2, 2, dtype=g.float64))
+
+
+@pytest.mark.parametrize("xshape,wshape,kw", [((2, 3, 6, 16), (16, 3, 3, 3), {"padding": 1}),
+                                               ((2, 2, 50), (16, 2, 4), {"padding": "same", "dilation": 2})])
+def test_flat_training_path_gradcheck(xshape, wshape, kw):
+    """Stride 1 and 16 output channels: the flat-window forward, weight gradient and input gradient."""
+    rng = np.random.default_rng(5)
+    x = g.tensor(rng.standard_normal(xshape), requires_grad=True)
+    w = g.tensor(rng.standard_normal(wshape), requires_grad=True)
+    b = g.tensor(rng.standard_normal(wshape[0]), requires_grad=True)
+    fn = F.conv2d if len(xshape) == 4 else F.conv1d
+    y = fn(x, w, b, **kw)
+    assert y.grad_fn.flat
+    assert g.gradcheck(lambda a, c, d: fn(a, c, d, **kw), (x, w, b))
+
+
+@pytest.mark.parametrize("name,xshape,wshape,kw", [(n, x, w, k) for n, x, w, k in TABLE if n.startswith("conv")
+                                                   and not n.startswith("conv_t") and w[0] >= 16])
+def test_flat_training_cases_take_the_flat_path(name, xshape, wshape, kw):
+    x = g.tensor(np.ones(xshape, np.float32), requires_grad=True)
+    assert getattr(F, name)(x, g.tensor(np.ones(wshape, np.float32)), **kw).grad_fn.flat

@@ -216,6 +216,19 @@ class ConvNd(Function):
                 return self._forward_rows_chunked(x, xpad, weight, bias, padding, dilation, out)
             if groups == 1 and all(s == 1 for s in stride) and _flat_pays(xpad.shape, weight.shape[0], out):
                 return _forward_flat(xpad, weight, bias, dilation, out)
+        self.has_bias = bias is not None
+        self.geom = (x.shape, xpad.shape, kernel, stride, padding, dilation, groups, out)
+        # flat windows in training too (only xpad is saved) when the weight gradient's product is wide enough
+        # (C_out >= 16), the rows are long next to the kernel (the input gradient's windows, padded by
+        # d (k - 1) on both sides, waste little: measured, 8x8 maps lose, 16x16 and larger gain up to 2x)
+        # and the per-kernel-row layout below is not the better one (few input channels)
+        self.flat = (groups == 1 and all(s == 1 for s in stride) and weight.shape[0] >= 16
+                     and 8 * dilation[-1] * (kernel[-1] - 1) <= xpad.shape[-1]
+                     and (not self.rows or x.shape[1] >= 16) and _flat_pays(xpad.shape, weight.shape[0], out))
+        if self.flat:
+            self.rows = False
+            self.xpad, self.weight = xpad, weight
+            return _forward_flat(xpad, weight, bias, dilation, out)
         if self.rows:
             return self._forward_rows(x, xpad, weight, bias, padding, dilation, out)
         col = im2col(xpad, kernel, stride, dilation, out)
@@ -225,8 +238,6 @@ class ConvNd(Function):
         if bias is not None:
             z += bias[:, None]
         self.col, self.weight = col, weight
-        self.has_bias = bias is not None
-        self.geom = (x.shape, xpad.shape, kernel, stride, padding, dilation, groups, out)
         return z.reshape((c_out, x.shape[0]) + tuple(out)).swapaxes(0, 1)  # a view: the next op reads it once
 
     def _forward_rows(self, x, xpad, weight, bias, padding, dilation, out):
@@ -262,8 +273,6 @@ class ConvNd(Function):
         if bias is not None:
             z += bias[:, None]
         self.col, self.weight = colv, weight
-        self.has_bias = bias is not None
-        self.geom = (x.shape, xpad.shape, (kh, kw), (1, 1), padding, dilation, 1, out)
         return z.reshape(c_out, ho, n, wo).transpose(2, 0, 1, 3)
 
     def _forward_rows_chunked(self, x, xpad, weight, bias, padding, dilation, out):
@@ -319,7 +328,22 @@ class ConvNd(Function):
             gx = _unpad(buf.transpose(2, 0, 1, 3), padding, xshape[2:])
         return gx, gw, gb
 
+    def _backward_flat(self, g):
+        """Backward of the flat-window forward: both gradients on flat windows, a chunk of images at a time."""
+        xshape, pshape, kernel, stride, padding, dilation, groups, out = self.geom
+        need_x, need_w = self.needs_input_grad[:2]
+        gx = gw = gb = None
+        if need_w:
+            gw = _weight_grad_flat(self.xpad, g, kernel, dilation, out)
+        if self.has_bias and self.needs_input_grad[2]:
+            gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+        if need_x:
+            gx = _unpad(_input_grad_flat(g, self.weight, pshape, dilation), padding, xshape[2:])
+        return gx, gw, gb
+
     def backward(self, g):
+        if self.flat:
+            return self._backward_flat(g)
         if self.rows:
             return self._backward_rows(g)
         xshape, pshape, kernel, stride, padding, dilation, groups, out = self.geom
@@ -363,6 +387,29 @@ def _flat_pays(pshape, c_out, out):
     return c_out * (out[0] * _prod(pshape[3:]) - kept) <= 32 * kept
 
 
+def _flat_columns(xpad, kernel, dilation, out, n, extra=0):
+    """The flat-window column buffer of :func:`_forward_flat` and the strided view that fills it.
+
+    Returns ``(col, runs, view, chunk, wide)``: ``col`` (C_in prod(kernel) + extra, chunk, wide) with
+    its columns p >= L zero, ``runs`` the view of its first rows that takes a chunk of ``view``
+    (C_in, *kernel, N, L), the contiguous runs of the padded planes, and ``chunk`` images fill
+    about ``_CHUNK`` elements.
+    """
+    c_in, pspatial = xpad.shape[1], xpad.shape[2:]
+    xpad = xp.ascontiguousarray(xpad)
+    st, item = xpad.strides, xpad.itemsize
+    length = sum((o - 1) * s // item for o, s in zip(out, st[2:])) + 1
+    wide = out[0] * _prod(pspatial[1:])
+    rows = c_in * _prod(kernel)
+    offsets = tuple(d * s for d, s in zip(dilation, st[2:]))
+    view = xp.lib.stride_tricks.as_strided(
+        xpad, (c_in,) + tuple(kernel) + (n, length), (st[1],) + offsets + (st[0], item), writeable=False)
+    chunk = max(1, min(n, _CHUNK // ((rows + extra) * wide)))
+    col = xp.zeros((rows + extra, chunk, wide), dtype=xpad.dtype)
+    runs = col[:rows].reshape((c_in,) + tuple(kernel) + (chunk, wide))[..., :length]  # a view: splits one axis
+    return col, runs, view, chunk, wide
+
+
 def _forward_flat(xpad, weight, bias, dilation, out):
     """Stride-1, one-group convolution when no gradient is needed: flat windows, a few images at a time.
 
@@ -378,25 +425,15 @@ def _forward_flat(xpad, weight, bias, dilation, out):
     chunk of images at a time (copy, product, crop into (N, C_out, *out))
     stays in cache. The same holds for any number of spatial dims.
     """
-    n, c_in = xpad.shape[:2]
+    n = xpad.shape[0]
     kernel, pspatial, c_out = weight.shape[2:], xpad.shape[2:], weight.shape[0]
-    xpad = xp.ascontiguousarray(xpad)
-    st = xpad.strides
-    item = xpad.itemsize
-    length = sum((o - 1) * s // item for o, s in zip(out, st[2:])) + 1
-    wide = out[0] * _prod(pspatial[1:])
-    rows = c_in * _prod(kernel)
+    extra = 0 if bias is None else 1  # the bias rides in the product as a row of ones
+    col, runs, view, chunk, wide = _flat_columns(xpad, kernel, dilation, out, n, extra)
+    rows = col.shape[0] - extra
     w2 = weight.reshape(c_out, rows)
     if bias is not None:
         w2 = xp.concatenate([w2, bias[:, None]], axis=1)
-    offsets = tuple(d * s for d, s in zip(dilation, st[2:]))
-    view = xp.lib.stride_tricks.as_strided(
-        xpad, (c_in,) + tuple(kernel) + (n, length), (st[1],) + offsets + (st[0], item), writeable=False)
-    chunk = max(1, min(n, _CHUNK // (w2.shape[1] * wide)))
-    col = xp.zeros((w2.shape[1], chunk, wide), dtype=xpad.dtype)  # the columns p >= L stay zero
-    if bias is not None:
         col[rows] = 1
-    runs = col[:rows].reshape((c_in,) + tuple(kernel) + (chunk, wide))[..., :length]  # a view: splits one axis
     z = xp.empty((c_out, chunk * wide), dtype=xpad.dtype)
     y = xp.empty((n, c_out) + tuple(out), dtype=xpad.dtype)
     crop = (slice(None),) * 3 + tuple(slice(0, o) for o in out[1:])
@@ -407,6 +444,44 @@ def _forward_flat(xpad, weight, bias, dilation, out):
         xp.matmul(w2, col[:, :b].reshape(-1, b * wide), out=zb)
         y[s:s + b] = zb.reshape((c_out, b, out[0]) + tuple(pspatial[1:]))[crop].swapaxes(0, 1)
     return y
+
+
+def _weight_grad_flat(xpad, g, kernel, dilation, out):
+    """dL/dW of a stride-1, one-group convolution on the flat windows of :func:`_forward_flat`.
+
+    From the convolution sum, dL/dW[o, (c, u, v)] = sum over (n, p) of dL/dZ[n, o, p] xflat[n, c, p + offset(u, v)],
+    with p running over each padded plane's flat positions: the output gradient is widened with zero
+    columns to the padded row length (so the windows' dropped columns contribute nothing), laid out
+    channel-last, and multiplied by the same contiguous column runs the forward copies, a chunk of
+    images at a time (both operands stay in cache).
+    """
+    n, c_in = xpad.shape[:2]
+    c_out, pspatial = g.shape[1], xpad.shape[2:]
+    col, runs, view, chunk, wide = _flat_columns(xpad, kernel, dilation, out, n)
+    rows = col.shape[0]
+    gt = xp.zeros((n, out[0]) + tuple(pspatial[1:]) + (c_out,), dtype=g.dtype)
+    gt[(slice(None), slice(None)) + tuple(slice(0, o) for o in out[1:])] = xp.moveaxis(g, 1, -1)
+    gt = gt.reshape(n * wide, c_out)
+    acc = xp.zeros((rows, c_out), dtype=g.dtype)
+    for s in range(0, n, chunk):
+        b = min(chunk, n - s)
+        runs[..., :b, :] = view[..., s:s + b, :]
+        acc += col[:, :b].reshape(rows, b * wide) @ gt[s * wide:(s + b) * wide]
+    return xp.ascontiguousarray(acc.T).reshape((c_out, c_in) + tuple(kernel))
+
+
+def _input_grad_flat(g, weight, pshape, dilation):
+    """dL/d(padded input) of a stride-1, one-group convolution: a convolution itself.
+
+    dL/dxpad[n, c, q] = sum_{o, u} W[o, c, u] dL/dZ[n, o, q - d u]: the correlation of the output
+    gradient, padded by d (k - 1) on both sides, with the kernel flipped and its channel axes swapped;
+    it runs through :func:`_forward_flat`, in cache, a chunk of images at a time.
+    """
+    nd = weight.ndim - 2
+    full = tuple(d * (k - 1) for d, k in zip(dilation, weight.shape[2:]))
+    gpad = _pad(g, tuple((f, f) for f in full))
+    flipped = xp.ascontiguousarray(weight[(slice(None), slice(None)) + (slice(None, None, -1),) * nd].swapaxes(0, 1))
+    return _forward_flat(gpad, flipped, None, dilation, tuple(pshape[2:]))
 
 
 def _input_grad_flat_1d(g, weight, groups, pshape, k, s, d, lo):
