@@ -13,7 +13,7 @@ data); a worker only ever calls its own side.
 
     python bench/isolated.py [--rounds 3] [--calls 20] [workload ...]
 
-Workloads: lenet_step, lenet_inference, lstm_step, gru_step, rnn_step, encoder_step,
+Workloads: lenet_step, lenet_inference, conv3x3, lstm_step, gru_step, rnn_step, encoder_step,
 minilm, minilm_padded, xor_step, mlp_step (default: all). Prints the median time
 per call of each library over every round, and the ratio gradiente / PyTorch.
 The workloads lenet_floor, lstm_floor and encoder_floor time, on gradiente's
@@ -47,6 +47,11 @@ def _lenet(which):
         import bench_conv
         return bench_conv.lenet_pairs(torch)[which]
     return make
+
+
+def _conv3x3(torch):
+    import bench_conv
+    return bench_conv.conv3x3_pair(torch)
 
 
 def _encoder(torch):
@@ -86,6 +91,7 @@ def _floor(name, torch_pair):
 WORKLOADS = {
     "lenet_step": (_lenet(0), 1.0),
     "lenet_inference": (_lenet(1), 1.0),
+    "conv3x3": (_conv3x3, 1.0),
     "rnn_step": (_recurrent("RNN"), 1.0),
     "lstm_step": (_recurrent("LSTM"), 1.0),
     "gru_step": (_recurrent("GRU"), 1.0),

@@ -41,6 +41,15 @@ one contiguous run of the padded plane (``_forward_flat``), or, when that
 would waste too much of its product, the per-kernel-row layout above
 (``ConvNd._forward_rows_chunked``).
 
+Training takes the flat windows too when the maps are wide next to the kernel
+and there are at least 16 output channels (the ResNet-style 3x3 layers on
+16x16 maps and larger): only the padded input is saved, the weight gradient
+multiplies the same contiguous column runs by the output gradient
+(``_weight_grad_flat``), and the input gradient, a convolution of the fully
+padded output gradient with the flipped kernel, runs through the same
+chunked forward (``_input_grad_flat``). Nothing the size of im2col's columns
+is ever built, and every chunk stays in cache.
+
 The transposed convolution (seed 002 §4.9: the decoder's upsampling) is the
 adjoint of the convolution: its forward is the col2im of ``W^T @ x`` and its
 backward is the im2col path, so both directions share the two helpers below.
