@@ -138,8 +138,8 @@ BINARY = [
      (3, 4), (3, 4)),
     ("kl_div", lambda a, b: F.kl_div(F.log_softmax(a, dim=1), F.softmax(b, dim=1), reduction="batchmean"),
      lambda a, b: TF.kl_div(TF.log_softmax(a, dim=1), TF.softmax(b, dim=1), reduction="batchmean"), (3, 4), (3, 4)),
-    ("kl_div_log_target", lambda a, b: F.kl_div(a * a, b.sin(), log_target=True),
-     lambda a, b: TF.kl_div(a * a, b.sin(), log_target=True), (3, 4), (3, 4)),
+    ("kl_div_log_target", lambda a, b: F.kl_div(a * a, b.sin(), reduction="sum", log_target=True),
+     lambda a, b: TF.kl_div(a * a, b.sin(), reduction="sum", log_target=True), (3, 4), (3, 4)),
     ("cross_entropy_probs", lambda a, b: F.cross_entropy(a * a, F.softmax(b, dim=1), label_smoothing=0.1),
      lambda a, b: TF.cross_entropy(a * a, TF.softmax(b, dim=1), label_smoothing=0.1), (3, 4), (3, 4)),
 ]
@@ -352,3 +352,33 @@ def test_graph_freed_by_retain_graph_false_fails_clearly():
     (d,) = g.autograd.grad(y, x, create_graph=True, retain_graph=False)
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         d.sum().backward()
+
+
+class SquareAndCube(g.autograd.Function):
+    """Two outputs, a^2 and a^3, with a backward_graph of its own."""
+
+    def forward(self, a):
+        self.a = a
+        return a * a, a * a * a
+
+    def backward(self, g2, g3):
+        return g2 * 2 * self.a + g3 * 3 * self.a * self.a
+
+    def backward_graph(self, g2, g3):
+        a = self.inputs[0]
+        return g2 * 2 * a + g3 * 3 * a * a
+
+
+def test_function_of_its_own_with_two_outputs_one_unused():
+    x = g.tensor([1.0, -2.0], requires_grad=True)
+    (d,) = g.autograd.grad(SquareAndCube.apply(x)[1].sum(), x, create_graph=True)
+    assert d.tolist() == [3.0, 12.0]
+    (d2,) = g.autograd.grad(d.sum(), x)
+    assert d2.tolist() == [6.0, -12.0]
+
+
+def test_detect_anomaly_names_the_function_with_create_graph():
+    x = g.tensor([0.0, 1.0], requires_grad=True)
+    with g.autograd.detect_anomaly(), np.errstate(divide="ignore"):
+        with pytest.raises(RuntimeError, match="SqrtBackward"):
+            g.autograd.grad(x.sqrt().sum(), x, create_graph=True)
