@@ -88,10 +88,8 @@ def _index_add(g, shape, index):
 
 
 class IndexAdd(Function):
-    """GetItem's backward as an operation (for create_graph): zeros with ``g`` added at ``index``.
-
-    It is linear in g, and its own gradient is the indexing again.
-    """
+    """GetItem's backward as an operation (for create_graph, seed 002 §3.6): zeros with ``g`` added at
+    ``index``. It is linear in g, and its own gradient is the indexing again."""
 
     def forward(self, g, shape, index):
         self.index = index
@@ -113,7 +111,7 @@ class Gather(Function):
 
     def forward(self, a, index, dim):
         self.shape, self.index, self.dim = a.shape, index, dim
-        self.block = tuple(slice(None) if i == dim else slice(0, n) for i, n in enumerate(index.shape))
+        self.block = _leading_block(index, dim)
         return xp.take_along_axis(a[self.block], index, axis=dim)
 
     def backward(self, g):
@@ -121,6 +119,11 @@ class Gather(Function):
 
     def backward_graph(self, g):
         return GatherAdd.apply(g, shape=self.shape, index=self.index, dim=self.dim), None
+
+
+def _leading_block(index, dim):
+    """The slices of the block that ``index`` reads: all of ``dim``, the leading part of the other dims."""
+    return tuple(slice(None) if i == dim else slice(0, n) for i, n in enumerate(index.shape))
 
 
 def _gather_add(g, shape, index, dim, block):
@@ -135,16 +138,15 @@ def _gather_add(g, shape, index, dim, block):
 
 
 class GatherAdd(Function):
-    """Gather's backward as an operation (for create_graph); its own gradient is the gather again."""
+    """Gather's backward as an operation (for create_graph, seed 002 §3.6): linear in g, and its own
+    gradient is the gather again."""
 
     def forward(self, g, shape, index, dim):
-        self.index, self.dim = index, dim
-        block = tuple(slice(None) if i == dim else slice(0, n) for i, n in enumerate(index.shape))
-        return _gather_add(g, shape, index, dim, block)
+        self.index, self.dim, self.block = index, dim, _leading_block(index, dim)
+        return _gather_add(g, shape, index, dim, self.block)
 
     def backward(self, gg):
-        block = tuple(slice(None) if i == self.dim else slice(0, n) for i, n in enumerate(self.index.shape))
-        return xp.take_along_axis(gg[block], self.index, axis=self.dim)
+        return xp.take_along_axis(gg[self.block], self.index, axis=self.dim)
 
     def backward_graph(self, gg):
         return Gather.apply(gg, self.index, dim=self.dim)
