@@ -382,3 +382,14 @@ def test_detect_anomaly_names_the_function_with_create_graph():
     with g.autograd.detect_anomaly(), np.errstate(divide="ignore"):
         with pytest.raises(RuntimeError, match="SqrtBackward"):
             g.autograd.grad(x.sqrt().sum(), x, create_graph=True)
+
+
+def test_create_graph_records_even_inside_no_grad():
+    x = g.tensor([0.5, 2.0], requires_grad=True)
+    y = (x ** 3).sum()
+    with g.no_grad():
+        (d,) = g.autograd.grad(y, x, create_graph=True)
+        assert not g.is_grad_enabled()
+    assert d.grad_fn is not None
+    (d2,) = g.autograd.grad(d.sum(), x)
+    assert d2.tolist() == [3.0, 12.0]
