@@ -28,7 +28,7 @@ def _check_grads(tm, gm, pairs, rtol, atol):
     for t, gg in pairs:
         np.testing.assert_allclose(gg.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=atol)
     gp = dict(gm.named_parameters())
-    assert set(gp) == {n for n, _ in tm.named_parameters()}
+    assert list(gp) == [n for n, _ in tm.named_parameters()]
     for name, p in tm.named_parameters():
         np.testing.assert_allclose(gp[name].grad.numpy(), p.grad.numpy(), rtol=rtol, atol=atol, err_msg=name)
 

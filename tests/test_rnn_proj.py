@@ -6,6 +6,7 @@ import gradiente as g
 from gradiente import nn
 from gradiente.nn.utils import rnn as rnn_utils
 from gradiente.ops.recurrent import LSTMSequence
+from test_rnn_parity import _check_grads
 
 I, H, P = 5, 6, 3
 
@@ -18,15 +19,6 @@ def _pair(torch, dtype, **kw):
     gm = nn.LSTM(I, H, proj_size=P, **kw).to(dtype)
     gm.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
     return tm, gm
-
-
-def _check_grads(tm, gm, pairs, rtol, atol):
-    for t, gg in pairs:
-        np.testing.assert_allclose(gg.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=atol)
-    gp = dict(gm.named_parameters())
-    assert list(gp) == [n for n, _ in tm.named_parameters()]
-    for name, p in tm.named_parameters():
-        np.testing.assert_allclose(gp[name].grad.numpy(), p.grad.numpy(), rtol=rtol, atol=atol, err_msg=name)
 
 
 @pytest.mark.parametrize("with_state", [False, True])
