@@ -64,6 +64,29 @@ def test_max_pool_ties_go_to_first_index():
     np.testing.assert_array_equal(x.grad.numpy()[0, 0], [[1, 0], [0, 0]])
 
 
+@pytest.mark.parametrize("k", [1, 2, 3, 5, 7, 9, 16])
+def test_max_pool_tournament_finds_first_maximum(k):
+    from gradiente.ops.pool import _max_and_index
+    rng = np.random.default_rng(k)
+    x = rng.integers(0, 3, (4, 5, 6, k)).astype(np.float32)  # many ties
+    best, idx = _max_and_index(x, [(i,) for i in range(k)])
+    np.testing.assert_array_equal(best, x.max(axis=-1))
+    np.testing.assert_array_equal(idx, x.argmax(axis=-1))  # argmax: the first maximum
+
+
+def test_max_pool_transposed_input_matches_torch():
+    # a (C, N, H, W)-ordered input, as the im2col convolution returns: the gradient keeps that order
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 2, 6, 8)).astype(np.float32)
+    gy = rng.standard_normal((2, 3, 3, 4)).astype(np.float32)
+    xg = g.tensor(x, requires_grad=True)
+    (F.max_pool2d(xg.transpose(0, 1), 2) * g.tensor(gy)).sum().backward()
+    xt = torch.tensor(x, requires_grad=True)
+    (torch.nn.functional.max_pool2d(xt.transpose(0, 1), 2) * torch.tensor(gy)).sum().backward()
+    np.testing.assert_array_equal(xg.grad.numpy(), xt.grad.numpy())
+
+
 def test_max_pool_return_indices_match_torch():
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(3).standard_normal((2, 3, 7, 8)).astype(np.float32)

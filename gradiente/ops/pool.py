@@ -42,8 +42,47 @@ def _pad_spatial(x, padding, extra, value):
     return out
 
 
+def _memory_order(a):
+    """The axes of ``a`` from the largest stride to the smallest (ties keep their order): its memory order."""
+    return sorted(range(a.ndim), key=lambda i: -a.strides[i])
+
+
 def _crop(gpad, padding, spatial):
     return gpad[(slice(None), slice(None)) + tuple(slice(p, p + n) for p, n in zip(padding, spatial))]
+
+
+def _max_and_index(win, offsets):
+    """Maximum over the kernel offsets of the window view ``win`` and the offset index of its first maximum.
+
+    A tournament: neighbouring (maximum, index) pairs are merged, the left one holding the earlier
+    offsets, and the right one wins only when strictly greater (ties go to the first, as PyTorch).
+    A merge is two comparisons' worth of passes, and a pair of single offsets yields its index
+    straight from the comparison, which makes 2x2 pooling about twice as fast as a running
+    maximum that updates the index after every offset.
+    """
+    dtype = xp.int8 if len(offsets) < 128 else xp.int32
+    level = []
+    for k in range(0, len(offsets) - 1, 2):
+        a, b = win[(Ellipsis,) + offsets[k]], win[(Ellipsis,) + offsets[k + 1]]
+        i = xp.greater(b, a).view(xp.int8).astype(dtype, copy=False)
+        if k:
+            i += dtype(k)
+        level.append((xp.maximum(a, b), i))
+    if len(offsets) % 2:
+        last = xp.array(win[(Ellipsis,) + offsets[-1]])
+        level.append((last, xp.full(last.shape, len(offsets) - 1, dtype=dtype)))
+    while len(level) > 1:
+        merged = []
+        for (m1, i1), (m2, i2) in zip(level[::2], level[1::2]):
+            t = xp.greater(m2, m1).view(xp.int8)
+            i2 -= i1  # i1 + t (i2 - i1): the right index where it strictly wins
+            i2 *= t
+            i2 += i1
+            merged.append((xp.maximum(m1, m2, out=m1), i2))
+        if len(level) % 2:
+            merged.append(level[-1])
+        level = merged
+    return level[0]
 
 
 class MaxPoolNd(Function):
@@ -52,8 +91,9 @@ class MaxPoolNd(Function):
     The maximum is a running ``np.maximum`` over the kernel offsets (one
     strided slice each), which is much faster than an ``argmax`` over a copied
     window axis. When a gradient is needed, the offset of the first maximum
-    is tracked alongside (strict ``>``, so ties go to the first, as in PyTorch);
-    without one (inference) only the maximum is computed.
+    is found alongside by a tournament over the offsets (:func:`_max_and_index`;
+    strict ``>``, so ties go to the first, as in PyTorch); without one
+    (inference) only the maximum is computed.
     """
 
     def forward(self, x, kernel=(2,), stride=(2,), padding=(0,), dilation=(1,), ceil_mode=False):
@@ -62,31 +102,28 @@ class MaxPoolNd(Function):
         xpad = _pad_spatial(x, padding, extra, -xp.inf)
         win = _windows(xpad, kernel, stride, dilation, out)
         offsets = list(itertools.product(*[range(k) for k in kernel]))
-        need_idx = any(self.needs_input_grad)
-        if need_idx or len(offsets) == 1:
-            best, start = xp.array(win[(Ellipsis,) + offsets[0]]), 1
+        if any(self.needs_input_grad):
+            best, idx = _max_and_index(win, offsets)
+            idx = xp.ascontiguousarray(idx)  # the backward's passes run in (N, C, *out) order
         else:
-            best, start = xp.maximum(win[(Ellipsis,) + offsets[0]], win[(Ellipsis,) + offsets[1]]), 2
-        idx = xp.zeros(best.shape, dtype=xp.int8 if len(offsets) < 128 else xp.int32) if need_idx else None
-        if need_idx:
-            beats, k_where = xp.empty(best.shape, dtype=bool), xp.empty_like(idx)
-        for k, off in enumerate(offsets[start:], start):
-            s = win[(Ellipsis,) + off]
-            if need_idx:
-                # idx = k where this offset beats the best so far: k exceeds every earlier index, so a maximum
-                xp.greater(s, best, out=beats)
-                xp.multiply(beats, idx.dtype.type(k), out=k_where)
-                xp.maximum(idx, k_where, out=idx)
-            xp.maximum(best, s, out=best)
+            idx = None
+            best = xp.array(win[(Ellipsis,) + offsets[0]]) if len(offsets) == 1 else xp.maximum(
+                win[(Ellipsis,) + offsets[0]], win[(Ellipsis,) + offsets[1]])
+            for off in offsets[2:]:
+                xp.maximum(best, win[(Ellipsis,) + off], out=best)
         self.idx = idx
         self.geom = (x.shape, xpad.shape, kernel, stride, padding, dilation, out)
+        self.order = _memory_order(xpad)
         return best
 
     def backward(self, g):
         xshape, pshape, kernel, stride, padding, dilation, out = self.geom
         disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
         tiled = all(s == k and d == 1 and o * s == n for s, d, k, o, n in zip(stride, dilation, kernel, out, pshape[2:]))
-        gx = xp.empty(pshape, dtype=g.dtype) if tiled else xp.zeros(pshape, dtype=g.dtype)  # tiled: all written
+        # in the input's memory order (a transposed view after the im2col convolution): the next
+        # backward passes then read it in their own order (tiled: every position is written)
+        gx = (xp.empty if tiled else xp.zeros)(tuple(pshape[a] for a in self.order), dtype=g.dtype)
+        gx = gx.transpose(tuple(self.order.index(a) for a in range(len(pshape))))
         chosen = xp.empty(self.idx.shape, dtype=bool)
         for k, off in enumerate(itertools.product(*[range(n) for n in kernel])):
             sl = (slice(None), slice(None)) + tuple(
