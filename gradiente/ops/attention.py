@@ -18,7 +18,45 @@ from ..backend import xp
 from ..parallel import parallel_blocks
 from ..random import get_generator
 
-_BLOCK = 1 << 15  # score entries per block: a block's scores and their temporaries stay in the L2 cache
+_BLOCK = 1 << 17  # score entries per block: a block's scores (512 KB in float32) stay in the L2 cache
+_MIN_DENOM = 1e-9  # a row whose sum of e^(s - shift) is below this gets its own shift (see _softmax)
+
+
+def _softmax(s, out):
+    """softmax over the last axis of scores ``s`` (..., L, S) into ``out``, shifted once per (L, S) matrix.
+
+    softmax is the same for any shift of a row; PyTorch subtracts each row's max, but a max over
+    rows of a few dozen keys costs more than the rest of the softmax, while the max M of a whole
+    matrix is one long reduction. With M subtracted no exponential overflows, and a row whose sum
+    of e^(s - M) is at least ``_MIN_DENOM`` has its max within 21 + ln(S) of M, so its largest
+    terms keep their precision and those that underflow weigh below 1e-28. The rows that fall
+    short (a few rows in some heads of all-MiniLM-L6-v2, and rows with every key blocked) are
+    redone with their own max.
+    """
+    m = s.max(axis=(-2, -1), keepdims=True)
+    m[~xp.isfinite(m)] = 0  # a matrix with every score blocked: its rows are redone below
+    xp.subtract(s, m, out=out)
+    xp.exp(out, out=out)
+    denom = xp.einsum("...j->...", out)
+    low = denom < _MIN_DENOM
+    if low.any():
+        out[low] = _softmax_rows(s[low])
+        denom[low] = 1
+    xp.reciprocal(denom, out=denom)
+    out *= denom[..., None]
+
+
+def _softmax_rows(x):
+    """softmax of each row of a 2-D array, in place, shifted by the row's max; a row with every key
+    blocked (all -inf) gives zeros instead of NaN."""
+    m = x.max(axis=-1, keepdims=True)
+    m[~xp.isfinite(m)] = 0
+    x -= m
+    xp.exp(x, out=x)
+    denom = x.sum(axis=-1, keepdims=True)
+    denom[denom == 0] = 1
+    x /= denom
+    return x
 
 
 def _swap(a):
@@ -84,25 +122,13 @@ class ScaledDotProductAttention(Function):
         self.items = n
 
         def block(rows):
-            s = p[rows]
-            xp.matmul(_rows(q, rows), _swap(_rows(k, rows)), out=s)
+            s = xp.matmul(_rows(q, rows), _swap(_rows(k, rows)))
             s *= scale
             if additive is not None:
                 s += _rows(additive, rows)
-            m = s.max(axis=-1, keepdims=True)
-            dead = ~xp.isfinite(m)  # rows with every key blocked
-            any_dead = dead.any()
-            if any_dead:
-                m[dead] = 0
-            s -= m
-            xp.exp(s, out=s)
-            denom = xp.einsum("...j->...", s)[..., None]
-            if any_dead:
-                denom[denom == 0] = 1
-            xp.reciprocal(denom, out=denom)
-            s *= denom
+            _softmax(s, p[rows])
             if drop is not None:
-                xp.multiply(s, drop[rows], out=pd[rows])
+                xp.multiply(p[rows], drop[rows], out=pd[rows])
             xp.matmul(pd[rows], _rows(v, rows), out=out[rows])
 
         self._for_blocks(p.size // n, block)
