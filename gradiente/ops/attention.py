@@ -151,11 +151,18 @@ class ScaledDotProductAttention(Function):
         q, k, v, p, pd, drop, scale = self.q, self.k, self.v, self.p, self.pd, self.drop, self.scale
         grads = [xp.empty(a.shape, dtype=a.dtype) if need else None for a, need in zip((q, k, v), needs)]
 
+        def product(i, rows, a, b):
+            """Gradient i's rows = a @ b: written in place, or summed over broadcast dims first."""
+            dst = grads[i][rows]
+            if xp.broadcast_shapes(a.shape[:-2], b.shape[:-2]) == dst.shape[:-2]:
+                xp.matmul(a, b, out=dst)
+            else:
+                dst[...] = unbroadcast(a @ b, dst.shape)
+
         def block(rows):
             gb, pb, qb, kb, vb = g[rows], p[rows], q[rows], k[rows], v[rows]
-            found = [None, None, None]
             if needs[2]:
-                found[2] = unbroadcast(_swap(pd[rows]) @ gb, vb.shape)  # dV = P'^T dO
+                product(2, rows, _swap(pd[rows]), gb)  # dV = P'^T dO
             if needs[0] or needs[1]:
                 gs = gb @ _swap(vb)  # dP' = dO V^T
                 if g_weights is not None:
@@ -167,12 +174,9 @@ class ScaledDotProductAttention(Function):
                 gs *= pb
                 gs *= scale
                 if needs[0]:
-                    found[0] = unbroadcast(gs @ kb, qb.shape)
+                    product(0, rows, gs, kb)
                 if needs[1]:
-                    found[1] = unbroadcast(_swap(gs) @ qb, kb.shape)
-            for out, grad in zip(grads, found):
-                if grad is not None:
-                    out[rows] = grad
+                    product(1, rows, _swap(gs), qb)
 
         self._for_blocks(p.size // max(self.items, 1), block)
         return tuple(None if gr is None else gr.reshape(shape) for gr, shape in zip(grads, self.shapes))
