@@ -23,6 +23,7 @@ CONV2D_CASES = [
     ((2, 3, 7, 16), (16, 3, 3, 3), {"padding": 1}),
     ((2, 16, 9, 17), (16, 16, 5, 1), {"padding": "same", "dilation": (2, 1)}),
     ((3, 4, 6, 17), (17, 4, 3, 2), {}),
+    ((2, 20, 6, 18), (16, 20, 3, 3), {"padding": 1}),  # C_in > C_out: the input gradient on flat windows
 ]
 CONV1D_CASES = [
     ((2, 3, 11), (4, 3, 3), {"stride": 2, "padding": 1}),
@@ -210,4 +211,21 @@ def test_flat_training_path_gradcheck(xshape, wshape, kw):
                                                    and not n.startswith("conv_t") and w[0] >= 16])
 def test_flat_training_cases_take_the_flat_path(name, xshape, wshape, kw):
     x = g.tensor(np.ones(xshape, np.float32), requires_grad=True)
-    assert getattr(F, name)(x, g.tensor(np.ones(wshape, np.float32)), **kw).grad_fn.flat
+    fn = getattr(F, name)(x, g.tensor(np.ones(wshape, np.float32)), **kw).grad_fn
+    assert fn.flat
+    # the input gradient: W^T g scattered into flat planes when C_in < C_out, else a flat-window convolution
+    assert fn.scatter == (wshape[1] < wshape[0])
+
+
+@pytest.mark.parametrize("name,xshape,wshape,kw", [
+    ("conv3d", (1, 2, 3, 4, 9), (16, 2, 2, 3, 2), {"padding": 1}),
+    ("conv2d", (1, 17, 4, 12), (16, 17, 3, 2), {"padding": (1, 2), "dilation": (1, 2)}),
+])
+def test_flat_training_input_gradients_gradcheck(name, xshape, wshape, kw):
+    """Both input gradients of the flat-window path (scatter for C_in < C_out, flat windows otherwise)."""
+    rng = np.random.default_rng(6)
+    x = g.tensor(rng.standard_normal(xshape), requires_grad=True)
+    w = g.tensor(rng.standard_normal(wshape))
+    y = getattr(F, name)(x, w, **kw)
+    assert y.grad_fn.flat and y.grad_fn.scatter == (wshape[1] < wshape[0])
+    assert g.gradcheck(lambda a: getattr(F, name)(a, w, **kw), (x,))

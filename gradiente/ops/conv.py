@@ -236,6 +236,7 @@ class ConvNd(Function):
                      and (not self.rows or x.shape[1] >= 16) and _flat_pays(xpad.shape, weight.shape[0], out))
         if self.flat:
             self.rows = False
+            self.scatter = weight.shape[1] < weight.shape[0]  # input gradient: C_in < C_out favours W^T g
             self.xpad, self.weight = xpad, weight
             return _forward_flat(xpad, weight, bias, dilation, out)
         if self.rows:
@@ -324,12 +325,11 @@ class ConvNd(Function):
             dw = dilation[1]
             step = n * wo
             size = ho * step
-            wt = xp.ascontiguousarray(weight.transpose(2, 1, 3, 0)).reshape(kh, c_in * kw, c_out)
+            wt = xp.ascontiguousarray(weight.transpose(2, 1, 3, 0)).reshape(kh * c_in * kw, c_out)
+            parts = (wt @ g2).reshape(kh, c_in * kw, size)  # one product: K = C_out is small, M = kh C_in kw
             gcolv = xp.zeros((c_in * kw, hp * step), dtype=g.dtype)
-            tmp = xp.empty((c_in * kw, size), dtype=g.dtype)
             for u in range(kh):
-                xp.matmul(wt[u], g2, out=tmp)
-                gcolv[:, u * dh * step:u * dh * step + size] += tmp
+                gcolv[:, u * dh * step:u * dh * step + size] += parts[u]
             gcolv = gcolv.reshape(c_in, kw, hp, n, wo)
             buf = xp.zeros((c_in, hp, n, wp), dtype=g.dtype)
             for v in range(kw):
@@ -347,7 +347,11 @@ class ConvNd(Function):
         if self.has_bias and self.needs_input_grad[2]:
             gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
         if need_x:
-            gx = _unpad(_input_grad_flat(g, self.weight, pshape, dilation), padding, xshape[2:])
+            if self.scatter:
+                gxp = _input_grad_scatter(g, self.weight, pshape, dilation, out)
+            else:
+                gxp = _input_grad_flat(g, self.weight, pshape, dilation)
+            gx = _unpad(gxp, padding, xshape[2:])
         return gx, gw, gb
 
     def backward(self, g):
@@ -491,6 +495,40 @@ def _input_grad_flat(g, weight, pshape, dilation):
     gpad = _pad(g, tuple((f, f) for f in full))
     flipped = xp.ascontiguousarray(weight[(slice(None), slice(None)) + (slice(None, None, -1),) * nd].swapaxes(0, 1))
     return _forward_flat(gpad, flipped, None, dilation, tuple(pshape[2:]))
+
+
+def _input_grad_scatter(g, weight, pshape, dilation, out):
+    """dL/d(padded input) of a stride-1, one-group convolution: the adjoint of the flat windows.
+
+    ``gcol = W^T @ dL/dZ`` (rows (kernel offset, c), K = C_out) gives, for each kernel offset, the
+    gradient of a contiguous run of every padded plane: with the output gradient widened with zero
+    columns to the padded row length, output p and input p + offset(u, v) are flat positions of
+    one plane, so each offset adds one contiguous run of L = Ho Wp values per (image, channel) into
+    the flat result. The zero columns add nothing; past a plane's end only zeros spill (into the
+    next plane, or into slack values after the last). A chunk of images at a time keeps the
+    columns in cache. Nothing is copied per kernel offset, unlike :func:`_input_grad_flat`, which
+    pays when C_in is small next to C_out.
+    """
+    n, c_in, pspatial = pshape[0], pshape[1], tuple(pshape[2:])
+    c_out, kernel = weight.shape[0], weight.shape[2:]
+    nd = len(kernel)
+    pst = [_prod(pspatial[i + 1:]) for i in range(nd)]
+    plane, wide = _prod(pspatial), out[0] * pst[0]
+    offsets = [sum(u * d * s for u, d, s in zip(off, dilation, pst))
+               for off in itertools.product(*[range(k) for k in kernel])]
+    wt = xp.ascontiguousarray(weight.reshape(c_out, c_in, -1).T).reshape(-1, c_out)  # rows (kernel offset, c)
+    chunk = max(1, min(n, 2 * _CHUNK // (wt.shape[0] * wide)))
+    gw = xp.zeros((c_out, chunk, out[0]) + pspatial[1:], dtype=g.dtype)
+    inner = (slice(None),) * 3 + tuple(slice(0, o) for o in out[1:])
+    flat = xp.zeros((c_in, n * plane + max(offsets)), dtype=g.dtype)  # channel-major: (c, n) planes
+    for s in range(0, n, chunk):
+        b = min(chunk, n - s)
+        gw[inner][:, :b] = g[s:s + b].swapaxes(0, 1)
+        gcol = (wt @ gw[:, :b].reshape(c_out, b * wide)).reshape(len(offsets), c_in, b, wide)
+        for k, off in enumerate(offsets):
+            start = s * plane + off
+            flat[:, start:start + b * plane].reshape(c_in, b, plane)[:, :, :wide] += gcol[k]
+    return flat[:, :n * plane].reshape((c_in, n) + pspatial).swapaxes(0, 1)
 
 
 def _input_grad_flat_1d(g, weight, groups, pshape, k, s, d, lo):
