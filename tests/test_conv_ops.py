@@ -95,6 +95,30 @@ def test_conv2d_full_gradcheck_small():
     assert g.gradcheck(lambda a, c: F.conv_transpose2d(a, c, stride=2, padding=1, output_padding=1), (x, wt))
 
 
+@pytest.mark.parametrize("need_w", [True, False])
+def test_im2col_bias_row_of_ones(need_w):
+    """One group with a bias on the im2col path: the bias is the product's row of ones, and its
+    gradient the last row of the weight gradient's product (or a sum when no weight gradient is needed)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((3, 1, 12, 11), (6, 1, 5, 5), (6,)))
+    gy = rng.standard_normal((3, 6, 5, 5)).astype(np.float32)
+    xg, wg, bg = g.tensor(x, requires_grad=True), g.tensor(w, requires_grad=need_w), g.tensor(b, requires_grad=True)
+    y = F.conv2d(xg, wg, bg, stride=2, padding=1)
+    assert y.grad_fn.ones and not y.grad_fn.flat and not y.grad_fn.rows
+    y.backward(g.tensor(gy))
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    torch.nn.functional.conv2d(xt, wt, bt, stride=2, padding=1).backward(torch.tensor(gy))
+    np.testing.assert_allclose(y.numpy(), torch.nn.functional.conv2d(xt, wt, bt, stride=2, padding=1).detach().numpy(),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(bg.grad.numpy(), bt.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(xg.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-4)
+    if need_w:
+        np.testing.assert_allclose(wg.grad.numpy(), wt.grad.numpy(), rtol=1e-4, atol=1e-4)
+    x64, w64, b64 = (g.tensor(a.astype(np.float64), requires_grad=True) for a in (x[:1], w, b))
+    assert g.gradcheck(lambda a, c, d: F.conv2d(a, c, d, stride=2, padding=1), (x64, w64, b64), fast_mode=True)
+
+
 def test_conv_without_bias_and_unbatched_input():
     rng = np.random.default_rng(4)
     x = g.tensor(rng.standard_normal((3, 6, 6)).astype(np.float32))

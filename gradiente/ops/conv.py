@@ -83,17 +83,24 @@ def _windows(xpad, kernel, stride, dilation, out):
     return xp.lib.stride_tricks.as_strided(xpad, shape, strides, writeable=False)
 
 
-def im2col(xpad, kernel, stride, dilation, out):
+def im2col(xpad, kernel, stride, dilation, out, ones=False):
     """Columns of the input windows, shape (C * prod(kernel), N * prod(out)), C-major.
 
     The row index is (c, u, v) (matching ``weight.reshape(C_out, -1)``), the
-    column index is (n, i, j); one copy of a strided view.
+    column index is (n, i, j); one copy of a strided view. ``ones`` appends a
+    row of ones (the bias's row of the product).
     """
     nd = len(kernel)
     win = _windows(xpad, kernel, stride, dilation, out)
     axes = (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd))
     c = xpad.shape[1]
-    return win.transpose(axes).reshape(c * _prod(kernel), xpad.shape[0] * _prod(out))
+    rows, cols = c * _prod(kernel), xpad.shape[0] * _prod(out)
+    if not ones:
+        return win.transpose(axes).reshape(rows, cols)
+    col = xp.empty((rows + 1, cols), dtype=xpad.dtype)
+    col[:rows].reshape((c,) + tuple(kernel) + (xpad.shape[0],) + tuple(out))[...] = win.transpose(axes)
+    col[rows] = 1
+    return col
 
 
 def col2im(col, shape, kernel, stride, dilation, out):
@@ -241,11 +248,16 @@ class ConvNd(Function):
             return _forward_flat(xpad, weight, bias, dilation, out)
         if self.rows:
             return self._forward_rows(x, xpad, weight, bias, padding, dilation, out)
-        col = im2col(xpad, kernel, stride, dilation, out)
         c_out = weight.shape[0]
+        # one group with a bias: the bias rides in the product as a row of ones, and the weight gradient's
+        # product then yields the bias gradient as its last row (no pass over the output for either)
+        self.ones = groups == 1 and bias is not None
+        col = im2col(xpad, kernel, stride, dilation, out, ones=self.ones)
         w3 = weight.reshape(groups, c_out // groups, -1)
+        if self.ones:
+            w3 = xp.concatenate([w3[0], bias[:, None]], axis=1)[None]
         z = _matmul_cols(w3, col.reshape(groups, w3.shape[2], -1)).reshape(c_out, -1)
-        if bias is not None:
+        if bias is not None and not self.ones:
             z += bias[:, None]
         self.col, self.weight = col, weight
         return z.reshape((c_out, x.shape[0]) + tuple(out)).swapaxes(0, 1)  # a view: the next op reads it once
@@ -369,8 +381,10 @@ class ConvNd(Function):
         if need_w:
             col = self.col
             gw = xp.ascontiguousarray(_matmul_nt(col.reshape(groups, -1, col.shape[1]), g2).swapaxes(1, 2))
+            if self.ones:  # the last column: the product with the row of ones, the bias gradient
+                gw, gb = gw[0, :, :-1], (gw[0, :, -1].copy() if need_b else None)
             gw = gw.reshape(weight.shape)
-        if need_b:
+        if need_b and gb is None:
             gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
         if need_x:
             w3 = weight.reshape(groups, c_out // groups, -1)
