@@ -7,10 +7,19 @@ same strided view as the convolution's im2col (``ops/conv.py``); the whole
 batch is reduced by one vectorised operation per kernel offset (a running
 maximum or sum of strided slices), without Python loops over pixels.
 
+With a gradient to compute, max pooling also finds the offset of each window's
+first maximum, by a tournament over the offsets (``_max_and_index``): a pair of
+offsets gives its index straight from one comparison, so the 2x2 pooling of
+LeNet-5 takes 0.35 ms instead of 0.42 (6x28x28 maps) and 0.11-0.13 instead of
+0.22 (16x10x10), batch 64, one thread.
+
 Backward: max pooling sends each output's gradient to the position of its
 window's maximum (the first one on ties, as PyTorch); average pooling spreads
 it evenly over the window. Both write the windows back one strided slice per
-kernel offset, as the convolution's ``col2im``.
+kernel offset, as the convolution's ``col2im``; max pooling writes its gradient
+in the memory order of its input (the im2col convolution's output is a (C, N)
+ordered view), so the ReLU and convolution backward passes before it read it in
+their own order.
 """
 import itertools
 import math
