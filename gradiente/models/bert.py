@@ -85,14 +85,20 @@ class BertEmbeddings(Module):
         self.dropout = Dropout(c["hidden_dropout_prob"])
         self.register_buffer("position_ids", Tensor(xp.arange(c["max_position_embeddings"])[None]))
 
-    def forward(self, input_ids, token_type_ids=None):
+    def forward(self, input_ids, token_type_ids=None, rows=None):
+        """(N, L, hidden); with ``rows`` (flat positions of the real tokens) only those rows, (n, hidden)."""
         N, L = input_ids.shape
         if L > self.position_embeddings.num_embeddings:
             raise ValueError(f"BertEmbeddings: sequence length {L} exceeds max_position_embeddings="
                              f"{self.position_embeddings.num_embeddings}")
         if token_type_ids is None:
             token_type_ids = Tensor(xp.zeros((N, L), dtype=xp.int64))
-        pos = Tensor(self.position_ids.data[:, :L])
+        if rows is None:
+            pos = Tensor(self.position_ids.data[:, :L])
+        else:  # the ids are not differentiated: pick the real tokens' ids before the lookups
+            input_ids = Tensor(input_ids.data.reshape(-1)[rows])
+            token_type_ids = Tensor(token_type_ids.data.reshape(-1)[rows])
+            pos = Tensor(self.position_ids.data[0, rows % L])
         x = self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids) + self.position_embeddings(pos)
         return self.dropout(self.LayerNorm(x))
 
@@ -244,9 +250,7 @@ class BertModel(Module):
             mask = (am != 0)[:, None, None, :]  # True = may attend
             if skip_padding and not mask.all():
                 packing = (xp.flatnonzero(am.reshape(-1) != 0), tuple(ids.shape))
-        x = self.embeddings(ids, token_type_ids)
-        if packing is not None:
-            x = _pack_rows(x, packing[0])
+        x = self.embeddings(ids, token_type_ids, rows=None if packing is None else packing[0])
         x, weights = self.encoder(x, mask, output_attentions, packing)
         if packing is not None:
             x = PadRows.apply(x, *packing)
