@@ -42,9 +42,12 @@ class LayerNorm(Function):
     The input is seen as M rows of H features and processed in cache-sized blocks
     of rows (on several threads for large inputs): the row statistics are einsum
     reductions and every other step one elementwise pass on cached memory.
+    ``residual`` (same shape as ``x``) normalises x + residual, the post-norm
+    sublayer's LayerNorm(x + Sublayer(x)) of seed 002 §4.8, the sum made block by
+    block in cache instead of as a separate pass; both inputs get the same gradient.
     """
 
-    def forward(self, x, weight=None, bias=None, ndim=1, eps=1e-5):
+    def forward(self, x, weight=None, bias=None, residual=None, ndim=1, eps=1e-5):
         shape = x.shape
         H = 1
         for n in shape[x.ndim - ndim:]:
@@ -54,11 +57,15 @@ class LayerNorm(Function):
         w = None if weight is None else weight.reshape(-1)
         b = None if bias is None else bias.reshape(-1)
         out = xp.empty_like(x2)
-        xhat = xp.empty_like(x2) if any(self.needs_input_grad[:2]) else out  # kept for backward only
+        xhat = xp.empty_like(x2) if any(self.needs_input_grad[:2] + self.needs_input_grad[3:]) else out  # for backward
         rstd = xp.empty((M, 1), dtype=x2.dtype)
+
+        r2 = None if residual is None else residual.reshape(-1, H)
 
         def work(rows):
             xs, xc, o, r = x2[rows], xhat[rows], out[rows], rstd[rows, 0]
+            if r2 is not None:
+                xs = xp.add(xs, r2[rows], out=xc)
             mean = _row_sums(xs)
             mean *= 1 / H
             xp.subtract(xs, mean[:, None], out=xc)
@@ -79,13 +86,16 @@ class LayerNorm(Function):
         self.xhat = None if xhat is out else xhat
         self.rstd, self.shape, self.H, self.w = rstd, shape, H, w
         self.has_bias = bias is not None
+        self.has_residual = residual is not None
         self.wshape = None if weight is None else weight.shape
         self.bshape = None if bias is None else bias.shape
         return out.reshape(shape)
 
     def backward(self, g):
-        need_x, need_w = self.needs_input_grad[:2]
+        need_w = self.needs_input_grad[1]
         need_b = self.has_bias and self.needs_input_grad[2]
+        need_r = self.has_residual and self.needs_input_grad[3]
+        need_x = self.needs_input_grad[0] or need_r
         H, xhat, rstd, w = self.H, self.xhat, self.rstd, self.w
         g2 = g.reshape(-1, H)
         gw = xp.einsum("ij,ij->j", g2, xhat) if need_w else None
@@ -111,9 +121,10 @@ class LayerNorm(Function):
 
             _row_blocks(g2.shape[0], H, work)
             gx = gx.reshape(self.shape)
-        return (gx,
-                gw.reshape(self.wshape) if need_w else None,
-                gb.reshape(self.bshape) if need_b else None)
+        grads = (gx if self.needs_input_grad[0] else None,
+                 gw.reshape(self.wshape) if need_w else None,
+                 gb.reshape(self.bshape) if need_b else None)
+        return grads + (gx if need_r else None,) if self.has_residual else grads
 
 
 class BatchNorm(Function):
