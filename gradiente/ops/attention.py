@@ -149,7 +149,9 @@ class ScaledDotProductAttention(Function):
     def backward(self, g, g_weights=None):
         needs = self.needs_input_grad[:3]
         q, k, v, p, pd, drop, scale = self.q, self.k, self.v, self.p, self.pd, self.drop, self.scale
-        grads = [xp.empty(a.shape, dtype=a.dtype) if need else None for a, need in zip((q, k, v), needs)]
+        # each gradient in its input's memory order: for heads split from one (N, L, 3 h d) array, the
+        # copy back into that layout (SplitHeads' backward) then moves rows of h d values, not of d
+        grads = [xp.empty_like(a) if need else None for a, need in zip((q, k, v), needs)]
 
         def product(i, rows, a, b):
             """Gradient i's rows = a @ b: written in place, or summed over broadcast dims first."""
