@@ -354,7 +354,9 @@ class ConvNd(Function):
             buf = xp.zeros((c_in, hp, n, wp), dtype=g.dtype)
             for v in range(kw):
                 buf[:, :, :, v * dw:v * dw + wo] += gcolv[:, v]
-            gx = _unpad(buf.transpose(2, 0, 1, 3), padding, xshape[2:])
+            # one copy into (C, N, H, W) order, the order a max-pool before writes its gradient in (pool.py)
+            buf = xp.ascontiguousarray(buf.swapaxes(1, 2))
+            gx = _unpad(buf.swapaxes(0, 1), padding, xshape[2:])
         return gx, gw, gb
 
     def _backward_flat(self, g):

@@ -113,7 +113,6 @@ class MaxPoolNd(Function):
         offsets = list(itertools.product(*[range(k) for k in kernel]))
         if any(self.needs_input_grad):
             best, idx = _max_and_index(win, offsets)
-            idx = xp.ascontiguousarray(idx)  # the backward's passes run in (N, C, *out) order
         else:
             idx = None
             best = xp.array(win[(Ellipsis,) + offsets[0]]) if len(offsets) == 1 else xp.maximum(
@@ -133,11 +132,14 @@ class MaxPoolNd(Function):
         # backward passes then read it in their own order (tiled: every position is written)
         gx = (xp.empty if tiled else xp.zeros)(tuple(pshape[a] for a in self.order), dtype=g.dtype)
         gx = gx.transpose(tuple(self.order.index(a) for a in range(len(pshape))))
-        chosen = xp.empty(self.idx.shape, dtype=bool)
+        idx = self.idx  # in the input's memory order, as the maximum
+        if _memory_order(g) != _memory_order(idx):  # passes over mixed orders run several times slower
+            idx = xp.ascontiguousarray(idx)
+        chosen = xp.empty_like(idx, dtype=bool)
         for k, off in enumerate(itertools.product(*[range(n) for n in kernel])):
             sl = (slice(None), slice(None)) + tuple(
                 slice(u * d, u * d + s * (o - 1) + 1, s) for u, d, s, o in zip(off, dilation, stride, out))
-            xp.equal(self.idx, k, out=chosen)
+            xp.equal(idx, k, out=chosen)
             if disjoint:  # each input position belongs to one window: write, do not add
                 xp.multiply(g, chosen, out=gx[sl])
             else:
