@@ -24,6 +24,7 @@ CONV2D_CASES = [
     ((2, 16, 9, 17), (16, 16, 5, 1), {"padding": "same", "dilation": (2, 1)}),
     ((3, 4, 6, 17), (17, 4, 3, 2), {}),
     ((2, 20, 6, 18), (16, 20, 3, 3), {"padding": 1}),  # C_in > C_out: the input gradient on flat windows
+    ((2, 4, 7, 17), (16, 4, 3, 1), {"padding": (2, 0), "dilation": (2, 1)}),  # one kernel column: no shifts
 ]
 CONV1D_CASES = [
     ((2, 3, 11), (4, 3, 3), {"stride": 2, "padding": 1}),
