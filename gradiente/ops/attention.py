@@ -18,7 +18,7 @@ from ..backend import xp
 from ..parallel import parallel_blocks
 from ..random import get_generator
 
-_BLOCK = 1 << 17  # score entries per block: a block's scores (512 KB in float32) stay in the L2 cache
+_BLOCK = 1 << 17  # score entries per block: its scores and probabilities (512 KB each in float32) fill the L2
 _MIN_DENOM = 1e-9  # a row whose sum of e^(s - shift) is below this gets its own shift (see _softmax)
 
 

@@ -57,7 +57,8 @@ class LayerNorm(Function):
         w = None if weight is None else weight.reshape(-1)
         b = None if bias is None else bias.reshape(-1)
         out = xp.empty_like(x2)
-        xhat = xp.empty_like(x2) if any(self.needs_input_grad[:2] + self.needs_input_grad[3:]) else out  # for backward
+        needs = self.needs_input_grad
+        xhat = xp.empty_like(x2) if any(needs[:2] + needs[3:]) else out  # x_hat is kept for backward only
         rstd = xp.empty((M, 1), dtype=x2.dtype)
 
         r2 = None if residual is None else residual.reshape(-1, H)
@@ -124,7 +125,7 @@ class LayerNorm(Function):
         grads = (gx if self.needs_input_grad[0] else None,
                  gw.reshape(self.wshape) if need_w else None,
                  gb.reshape(self.bshape) if need_b else None)
-        return grads + (gx if need_r else None,) if self.has_residual else grads
+        return (grads + (gx if need_r else None,)) if self.has_residual else grads
 
 
 class BatchNorm(Function):
