@@ -134,7 +134,8 @@ class MaxPoolNd(Function):
         gx = gx.transpose(tuple(self.order.index(a) for a in range(len(pshape))))
         idx = self.idx  # in the input's memory order, as the maximum
         if _memory_order(g) != _memory_order(idx):  # passes over mixed orders run several times slower
-            idx = xp.ascontiguousarray(idx)
+            idx = xp.empty_like(g, dtype=idx.dtype)
+            idx[...] = self.idx
         chosen = xp.empty_like(idx, dtype=bool)
         for k, off in enumerate(itertools.product(*[range(n) for n in kernel])):
             sl = (slice(None), slice(None)) + tuple(
