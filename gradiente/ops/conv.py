@@ -34,8 +34,9 @@ for the kernel columns only and each kernel row reads a contiguous slice of
 them (``ConvNd._forward_rows``), a kh times smaller copy; the weight gradient
 reuses that matrix the same way, and the input gradient is its adjoint (one
 product ``W^T @ dL/dZ`` for all kernel rows, one addition per kernel row into
-the (channel, kernel column) rows, then one per kernel column into the input). With fewer kernel rows the saving is too small
-to pay for the extra passes, and the general path is faster.
+the (channel, kernel column) rows, then one per kernel column into the input,
+returned in (C, N, H, W) memory order). With fewer kernel rows the saving is
+too small to pay for the extra passes, and the general path is faster.
 
 Without a gradient to compute (inference) nothing is saved, so stride-1,
 one-group convolutions run a few images at a time, in cache, and write the
@@ -354,7 +355,8 @@ class ConvNd(Function):
             buf = xp.zeros((c_in, hp, n, wp), dtype=g.dtype)
             for v in range(kw):
                 buf[:, :, :, v * dw:v * dw + wo] += gcolv[:, v]
-            # one copy into (C, N, H, W) order, the order a max-pool before writes its gradient in (pool.py)
+            # one copy into (C, N, H, W) order: a max-pool feeding this layer got its input in that order (the
+            # im2col output view) and writes its own gradient in it, so its backward runs on aligned arrays
             buf = xp.ascontiguousarray(buf.swapaxes(1, 2))
             gx = _unpad(buf.swapaxes(0, 1), padding, xshape[2:])
         return gx, gw, gb
