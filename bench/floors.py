@@ -80,13 +80,13 @@ def encoder_floor(B=32, L=64, D=128, heads=4, FF=512, C=10):
 def lenet_floor(N=64):
     from gradiente.ops.conv import _matmul_blocked, _matmul_cols, _matmul_nt
     rng = np.random.default_rng(0)
-    # conv1: 1 -> 6 channels, 5x5, padding 2, 28x28 (im2col: 25 rows, N*784 columns)
-    w1, col1, g1 = _arrays(rng, (1, 6, 25), (1, 25, N * 784), (1, 6, N * 784))
+    # conv1: 1 -> 6 channels, 5x5, padding 2, 28x28 (im2col: 25 rows and the bias's row of ones, N*784 columns)
+    w1, col1, g1 = _arrays(rng, (1, 6, 26), (1, 26, N * 784), (1, 6, N * 784))
     # conv2: 6 -> 16 channels, 5x5 on 14x14 (per kernel row: 30 rows of 14*N*10 columns)
     w2, colv, g2, g2t, wt = _arrays(rng, (5, 16, 30), (30, 14 * N * 10), (16, 10 * N * 10), (10 * N * 10, 16),
-                                    (5, 30, 16))
+                                    (150, 16))
     size, step = 10 * N * 10, N * 10
-    z2, tmp = np.empty((16, size), np.float32), np.empty((30, size), np.float32)
+    z2 = np.empty((16, size), np.float32)
     dense = [_arrays(rng, (N, i), (o, i), (N, o)) for i, o in ((400, 120), (120, 84), (84, 10))]
 
     def products():
@@ -96,8 +96,7 @@ def lenet_floor(N=64):
             np.matmul(w2[u], colv[:, u * step:u * step + size], out=z2)
         for u in range(5):
             _matmul_blocked(colv[:, u * step:u * step + size], g2t)
-        for u in range(5):
-            np.matmul(wt[u], g2, out=tmp)
+        wt @ g2  # the input gradient's columns of every kernel row in one product
         for x, w, gy in dense:
             x @ w.T
             gy @ w, gy.T @ x
