@@ -365,12 +365,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     try:
         while heap:
             fn = pop(heap)[1]
-            grads = fn._out_grads
-            fn._out_grads = None
-            if fn.inputs is None:
-                raise RuntimeError(_FREED.format(f"{fn.name}Backward"))
-            if fn._hooked:
-                _output_hooks(fn, grads)
+            grads = _take_grads(fn, graph=False)
             if len(grads) == 1:
                 in_grads = fn.backward(grads[0])
             else:
@@ -404,16 +399,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                     push(heap, (-parent._seq, parent))  # sequence numbers are unique: fn is never compared
                 i = t._output_index
                 buf[i] = g if buf[i] is None else buf[i] + g
-            if not retain_graph:  # free what fn saved; a second backward through it then fails clearly
-                d = fn.__dict__
-                seq, n = d["_seq"], len(grads)
-                d.clear()
-                d["inputs"], d["_seq"] = None, seq
-                if n != 1:
-                    d["n_outputs"] = n
+            if not retain_graph:
+                _release(fn, len(grads))
     except BaseException:
-        for _, fn in heap:  # leave no half-filled buffers behind for the next backward()
-            fn._out_grads = None
+        _drop_buffers(heap)
         raise
     given = set()  # arrays already handed to a leaf: a second leaf gets a copy
     for t, g in leaves.values():
@@ -424,6 +413,33 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         given.add(k)
 
 
+def _take_grads(fn, graph):
+    """The complete output gradients of ``fn`` (its buffer emptied), after its output hooks ran."""
+    grads = fn._out_grads
+    fn._out_grads = None
+    if fn.inputs is None:
+        raise RuntimeError(_FREED.format(f"{fn.name}Backward"))
+    if fn._hooked:
+        _output_hooks(fn, grads, graph)
+    return grads
+
+
+def _release(fn, n_outputs):
+    """Free what ``fn`` saved once its backward ran; a second backward through it then fails clearly."""
+    d = fn.__dict__
+    seq = d["_seq"]
+    d.clear()
+    d["inputs"], d["_seq"] = None, seq
+    if n_outputs != 1:
+        d["n_outputs"] = n_outputs
+
+
+def _drop_buffers(heap):
+    """After an error: leave no half-filled gradient buffers behind for the next backward()."""
+    for _, fn in heap:
+        fn._out_grads = None
+
+
 def _backward_graph(heap, leaves, retain_graph, only):
     """The walk of :func:`backward` for ``create_graph=True``: gradients are tensors, each node runs its
     ``backward_graph`` with recording on, and leaves get a ``.grad`` that is differentiable again."""
@@ -432,12 +448,7 @@ def _backward_graph(heap, leaves, retain_graph, only):
         try:
             while heap:
                 fn = pop(heap)[1]
-                grads = fn._out_grads
-                fn._out_grads = None
-                if fn.inputs is None:
-                    raise RuntimeError(_FREED.format(f"{fn.name}Backward"))
-                if fn._hooked:
-                    _output_hooks(fn, grads, graph=True)
+                grads = _take_grads(fn, graph=True)
                 if len(grads) == 1:
                     in_grads = fn.backward_graph(grads[0])
                 else:
@@ -471,15 +482,9 @@ def _backward_graph(heap, leaves, retain_graph, only):
                     i = t._output_index
                     buf[i] = g if buf[i] is None else buf[i] + g
                 if not retain_graph:
-                    d = fn.__dict__
-                    seq, n = d["_seq"], len(grads)
-                    d.clear()
-                    d["inputs"], d["_seq"] = None, seq
-                    if n != 1:
-                        d["n_outputs"] = n
+                    _release(fn, len(grads))
         except BaseException:
-            for _, fn in heap:
-                fn._out_grads = None
+            _drop_buffers(heap)
             raise
         for t, g in leaves.values():
             if only is None or id(t) in only:

@@ -27,11 +27,16 @@ def test_sdpa_matches_torch(mask_kind, is_causal, scale):
     rng = np.random.default_rng(1)
     q, k, v = _qkv(rng)
     mask = MASKS[mask_kind](rng)
+    assert_sdpa_matches_torch(torch, rng, q, k, v, mask, is_causal=is_causal, scale=scale)
+
+
+def assert_sdpa_matches_torch(torch, rng, q, k, v, mask=None, **kw):
+    """Outputs and the gradients of q, k, v (for a random output weighting) equal PyTorch's in float32."""
     gq, gk, gv = [g.tensor(a, requires_grad=True) for a in (q, k, v)]
     tq, tk, tv = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
-    out = F.scaled_dot_product_attention(gq, gk, gv, attn_mask=mask, is_causal=is_causal, scale=scale)
+    out = F.scaled_dot_product_attention(gq, gk, gv, attn_mask=mask, **kw)
     ref = torch.nn.functional.scaled_dot_product_attention(
-        tq, tk, tv, attn_mask=None if mask is None else torch.tensor(mask), is_causal=is_causal, scale=scale)
+        tq, tk, tv, attn_mask=None if mask is None else torch.tensor(mask), **kw)
     np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-5, atol=1e-5)
     w = rng.standard_normal(out.shape).astype(np.float32)
     (out * g.tensor(w)).sum().backward()
