@@ -271,6 +271,29 @@ class ConvNd(Function):
         self.col, self.weight = col, weight
         return z.reshape((c_out, x.shape[0]) + tuple(out)).swapaxes(0, 1)  # a view: the next op reads it once
 
+    def backward_graph(self, g):
+        """The three gradients as convolutions, differentiable again (create_graph; seed 000 §2).
+
+        dL/dx is the transposed convolution of g with the same weight over the
+        padded input (output_padding takes the rows a stride skipped), cropped
+        to the unpadded input; dL/dW is :func:`_weight_grad_graph`; dL/db a sum.
+        """
+        xshape, pshape, kernel, stride, padding, dilation, groups, out = self.geom
+        need_x, need_w = self.needs_input_grad[:2]
+        need_b = self.has_bias and self.needs_input_grad[2]
+        x, weight = self.inputs[:2]
+        gx = gw = gb = None
+        if need_x:
+            extra = tuple((p - d * (k - 1) - 1) % s for p, k, s, d in zip(pshape[2:], kernel, stride, dilation))
+            gx = ConvTransposeNd.apply(g, weight, None, stride=stride, padding=(0,) * len(kernel),
+                                       output_padding=extra, dilation=dilation, groups=groups)
+            gx = gx[(slice(None), slice(None)) + tuple(slice(b, b + n) for (b, _), n in zip(padding, xshape[2:]))]
+        if need_w:
+            gw = _weight_grad_graph(x, g, groups, kernel, stride, padding, dilation)
+        if need_b:
+            gb = g.sum(dim=(0,) + tuple(range(2, g.ndim)))
+        return gx, gw, gb
+
     def _forward_rows(self, x, xpad, weight, bias, padding, dilation, out):
         """Stride-1, one-group 2-D forward with the columns built for the kernel columns only.
 
@@ -566,6 +589,26 @@ def _input_grad_scatter(g, weight, pshape, dilation, out):
     return flat[:, :n * plane].reshape((c_in, n) + pspatial).swapaxes(0, 1)
 
 
+def _weight_grad_graph(a, g, groups, kernel, stride, padding, dilation):
+    """dL/dW[o, c, u] = sum_{n, i} g[n, o, i] a_pad[n, c, s i + d u] as a convolution of tensors (create_graph).
+
+    With batch and channel axes swapped (the channels of ``a`` in the batch
+    axis, its images as input channels, g as the kernel) this is a
+    convolution with stride d and dilation s, at least ``kernel`` long and
+    cropped to it. Groups stay groups: ``a``'s images are laid out per group.
+    Returns (channels of g, channels of a / groups, *kernel).
+    """
+    n, c = a.shape[:2]
+    o, nd = g.shape[1], len(kernel)
+    sp = tuple(range(3, 3 + nd))
+    at = a.reshape(n, groups, c // groups, *a.shape[2:]).permute(2, 1, 0, *sp).reshape(c // groups, groups * n,
+                                                                                    *a.shape[2:])
+    gt = g.reshape(n, groups, o // groups, *g.shape[2:]).permute(1, 2, 0, *sp).reshape(o, n, *g.shape[2:])
+    w = ConvNd.apply(at, gt, None, stride=dilation, padding=padding, dilation=stride, groups=groups)
+    w = w[(slice(None), slice(None)) + tuple(slice(0, k) for k in kernel)]
+    return w.transpose(0, 1)
+
+
 def _input_grad_flat_1d(g, weight, groups, pshape, k, s, d, lo):
     """dL/dx of a 1-D convolution (any stride) as k strided additions over one flat buffer.
 
@@ -684,6 +727,29 @@ class ConvTransposeNd(Function):
             gw = xp.matmul(x3, col3.swapaxes(1, 2)).reshape(weight.shape)
         if need_b:
             gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+        return gx, gw, gb
+
+    def backward_graph(self, g):
+        """The adjoint's gradients, differentiable again (create_graph; seed 002 §4.9).
+
+        dL/dx is the convolution of g with the same weight (cropped: with
+        output_padding >= stride it would be longer than x); dL/dW the
+        convolution of :func:`_weight_grad_graph` with the roles of x and g
+        exchanged; dL/db a sum.
+        """
+        xshape, full, kernel, stride, padding, dilation, groups, out = self.geom
+        need_x, need_w = self.needs_input_grad[:2]
+        need_b = self.has_bias and self.needs_input_grad[2]
+        x, weight = self.inputs[:2]
+        pads = tuple((p, p) for p in padding)
+        gx = gw = gb = None
+        if need_x:
+            gx = ConvNd.apply(g, weight, None, stride=stride, padding=pads, dilation=dilation, groups=groups)
+            gx = gx[(slice(None), slice(None)) + tuple(slice(0, n) for n in xshape[2:])]
+        if need_w:
+            gw = _weight_grad_graph(g, x, groups, kernel, stride, pads, dilation)
+        if need_b:
+            gb = g.sum(dim=(0,) + tuple(range(2, g.ndim)))
         return gx, gw, gb
 
 

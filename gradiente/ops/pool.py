@@ -24,9 +24,9 @@ their own order.
 import itertools
 import math
 
-from ..autograd import Function
+from ..autograd import Function, constant
 from ..backend import xp
-from .conv import _windows, ntuple
+from .conv import ConvTransposeNd, _windows, ntuple
 
 
 def _geometry(spatial, kernel, stride, padding, dilation, ceil_mode):
@@ -58,6 +58,20 @@ def _memory_order(a):
 
 def _crop(gpad, padding, spatial):
     return gpad[(slice(None), slice(None)) + tuple(slice(p, p + n) for p, n in zip(padding, spatial))]
+
+
+def _scatter_graph(g, kernel, stride, dilation, padding, pshape, xshape):
+    """Every window's values of ``g`` (N, C * K, *out), one channel per (c, kernel offset), added back to
+    their input positions and cropped to the input: a depthwise transposed convolution with one-hot
+    kernels, differentiable again (create_graph)."""
+    n_k = math.prod(kernel)
+    c = g.shape[1] // n_k
+    eye = xp.tile(xp.eye(n_k, dtype=g.dtype).reshape((n_k, 1) + tuple(kernel)), (c,) + (1,) * (len(kernel) + 1))
+    natural = tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(g.shape[2:], stride, dilation, kernel))
+    gx = ConvTransposeNd.apply(g, constant(eye), None, stride=stride, padding=(0,) * len(kernel),
+                               output_padding=tuple(p - m for p, m in zip(pshape[2:], natural)),
+                               dilation=dilation, groups=c)
+    return gx[(slice(None), slice(None)) + tuple(slice(p, p + n) for p, n in zip(padding, xshape[2:]))]
 
 
 def _max_and_index(win, offsets):
@@ -147,6 +161,16 @@ class MaxPoolNd(Function):
                 gx[sl] += g * chosen
         return _crop(gx, padding, xshape[2:])
 
+    def backward_graph(self, g):
+        """g times the one-hot of each window's arg-max, scattered back (create_graph): linear in g, so
+        the second derivative through the maximum is zero and the gradient by g is a gather."""
+        xshape, pshape, kernel, stride, padding, dilation, out = self.geom
+        n_k = math.prod(kernel)
+        onehot = xp.moveaxis(self.idx[..., None] == xp.arange(n_k), -1, 2).astype(g.dtype)
+        n, c = xshape[:2]
+        g = (g.reshape(n, c, 1, *out) * constant(onehot)).reshape(n, c * n_k, *out)
+        return _scatter_graph(g, kernel, stride, dilation, padding, pshape, xshape)
+
     def indices(self):
         """Flat indices into the (unpadded) input plane of each maximum, as ``return_indices=True``."""
         xshape, _, kernel, stride, padding, dilation, out = self.geom
@@ -217,6 +241,15 @@ class AvgPoolNd(Function):
             else:
                 gx[sl] += gd
         return _crop(gx, padding, xshape[2:])
+
+    def backward_graph(self, g):
+        """g / divisor spread over every window (create_graph): a transposed convolution with one-hot kernels."""
+        xshape, pshape, kernel, stride, padding, dilation, out = self.geom
+        divisor = self.divisor if isinstance(self.divisor, float) else constant(self.divisor)
+        n_k = math.prod(kernel)
+        n, c = xshape[:2]
+        g = (g / divisor).reshape(n, c, 1, *out).expand(n, c, n_k, *out).reshape(n, c * n_k, *out)
+        return _scatter_graph(g, kernel, stride, dilation, padding, pshape, xshape)
 
 
 def _adaptive_matrix(n_in, n_out, dtype):
