@@ -244,29 +244,19 @@ def test_backward_with_create_graph_leaves_differentiable_grads():
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-6)
 
 
-def test_wgan_gp_gradient_penalty_and_one_adam_step_match_pytorch():
-    rng = _rng(3)
-    arrays = _mlp_arrays((5, 16, 16, 1), seed=5)
-    real = rng.standard_normal((8, 5)).astype(np.float32)
-    fake = (rng.standard_normal((8, 5)) + 1).astype(np.float32)
-    eps = rng.random((8, 1)).astype(np.float32)
-
+def assert_wgan_gp_step_matches_pytorch(arrays, critic, real, fake, eps):
+    """One WGAN-GP critic step in both libraries: the gradient penalty (|d critic / d x_hat| - 1)^2 through
+    ``grad(create_graph=True)``, then Adam on the critic loss with it; penalty and parameters equal torch's.
+    ``critic(fn, params, h)`` is written once for both libraries (``fn`` their functional module)."""
     def step(lib, fn, optim, grad):
         params = [lib.tensor(a.copy(), requires_grad=True) for a in arrays]
         opt = optim.Adam(params, lr=1e-2, betas=(0.5, 0.9))
-
-        def critic(h):
-            for i in range(0, len(params), 2):
-                h = fn.linear(h, params[i], params[i + 1])
-                if i + 2 < len(params):
-                    h = fn.leaky_relu(h, 0.2)
-            return h
-
         x_hat = lib.tensor(eps) * lib.tensor(real) + (1 - lib.tensor(eps)) * lib.tensor(fake)
         x_hat.requires_grad_(True)
-        (dx,) = grad(critic(x_hat).sum(), x_hat, create_graph=True)
-        penalty = ((dx.norm(2, dim=1) - 1) ** 2).mean()
-        loss = critic(lib.tensor(fake)).mean() - critic(lib.tensor(real)).mean() + 10 * penalty
+        (dx,) = grad(critic(fn, params, x_hat).sum(), x_hat, create_graph=True)
+        penalty = ((dx.reshape(dx.shape[0], -1).norm(2, dim=1) - 1) ** 2).mean()
+        loss = critic(fn, params, lib.tensor(fake)).mean() - critic(fn, params, lib.tensor(real)).mean() \
+            + 10 * penalty
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -278,6 +268,23 @@ def test_wgan_gp_gradient_penalty_and_one_adam_step_match_pytorch():
     for k, (a, b, before) in enumerate(zip(gparams, tparams, arrays)):
         assert k == len(arrays) - 1 or not np.allclose(a, before)  # the last bias cancels out of the loss
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_wgan_gp_gradient_penalty_and_one_adam_step_match_pytorch():
+    rng = _rng(3)
+    arrays = _mlp_arrays((5, 16, 16, 1), seed=5)
+    real = rng.standard_normal((8, 5)).astype(np.float32)
+    fake = (rng.standard_normal((8, 5)) + 1).astype(np.float32)
+    eps = rng.random((8, 1)).astype(np.float32)
+
+    def critic(fn, params, h):
+        for i in range(0, len(params), 2):
+            h = fn.linear(h, params[i], params[i + 1])
+            if i + 2 < len(params):
+                h = fn.leaky_relu(h, 0.2)
+        return h
+
+    assert_wgan_gp_step_matches_pytorch(arrays, critic, real, fake, eps)
 
 
 # ------------------------------------------------------------------ gradcheck of a gradient function
