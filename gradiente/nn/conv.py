@@ -18,7 +18,6 @@ convolved with padding 0. The transposed convolutions take 'zeros' only.
 from ..creation import empty
 from ..ops import conv as _conv, pad as _pad
 from . import init
-from .functional import conv3d, conv_transpose3d
 from ._checks import check_int
 from .module import Module
 from .parameter import Parameter
@@ -95,9 +94,9 @@ class _ConvNd(Module):
     def _check_channels(self, x):
         nd = self._nd
         if x.ndim not in (nd + 1, nd + 2) or x.shape[-nd - 1] != self.in_channels:
-            dims = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}[nd]
             raise ValueError(
-                f"{type(self).__name__}({self.in_channels}, {self.out_channels}): expected input {dims} with "
+                f"{type(self).__name__}({self.in_channels}, {self.out_channels}): expected input "
+                f"{_conv.batched_layout(nd)} with "
                 f"C={self.in_channels} (batch dim optional), got shape {tuple(x.shape)}"
             )
 
@@ -162,7 +161,7 @@ class Conv3d(_ConvNd):
 
     def forward(self, x):
         self._check_channels(x)
-        return self._conv_forward(x, conv3d)
+        return self._conv_forward(x, _conv.conv3d)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -191,7 +190,7 @@ class _ConvTransposeNd(_ConvNd):
 
     def forward(self, x, output_size=None):
         self._check_channels(x)
-        fn = {1: _conv.conv_transpose1d, 2: _conv.conv_transpose2d, 3: conv_transpose3d}[self._nd]
+        fn = {1: _conv.conv_transpose1d, 2: _conv.conv_transpose2d, 3: _conv.conv_transpose3d}[self._nd]
         return fn(x, self.weight, self.bias, self.stride, self.padding, self._output_padding(x, output_size),
                   self.groups, self.dilation)
 

@@ -287,7 +287,7 @@ class ConvNd(Function):
             extra = tuple((p - d * (k - 1) - 1) % s for p, k, s, d in zip(pshape[2:], kernel, stride, dilation))
             gx = ConvTransposeNd.apply(g, weight, None, stride=stride, padding=(0,) * len(kernel),
                                        output_padding=extra, dilation=dilation, groups=groups)
-            gx = gx[(slice(None), slice(None)) + tuple(slice(b, b + n) for (b, _), n in zip(padding, xshape[2:]))]
+            gx = _unpad(gx, padding, xshape[2:])
         if need_w:
             gw = _weight_grad_graph(x, g, groups, kernel, stride, padding, dilation)
         if need_b:
@@ -778,10 +778,15 @@ def same_padding(kernel, dilation):
     return tuple(pads)
 
 
+def batched_layout(nd):
+    """How a batched input of ``nd`` spatial dims is laid out, for error messages: '(N, C, H, W)' for 2."""
+    return f"(N, C, {('L', 'H, W', 'D, H, W')[nd - 1]})"
+
+
 def _check_tensor_pair(fn, x, weight, nd, transposed):
     if x.ndim != nd + 2:
         raise ValueError(
-            f"{fn}: expected a batched input of {nd + 2} dims (N, C, {('L', 'H, W', 'D, H, W')[nd - 1]}), "
+            f"{fn}: expected a batched input of {nd + 2} dims {batched_layout(nd)}, "
             f"got shape {tuple(x.shape)}"
         )
     if weight.ndim != nd + 2:
@@ -891,6 +896,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return conv(input, weight, bias, stride, padding, dilation, groups, nd=2)
 
 
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution over (N, C, D, H, W) (seed 002 §4.2): ``torch.nn.functional.conv3d``."""
+    return conv(input, weight, bias, stride, padding, dilation, groups, nd=3)
+
+
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-D transposed convolution (seed 002 §4.9): ``torch.nn.functional.conv_transpose1d``."""
     return conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd=1)
@@ -901,5 +911,10 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd=2)
 
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "ConvNd", "ConvTransposeNd", "im2col",
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """3-D transposed convolution (seed 002 §4.3): ``torch.nn.functional.conv_transpose3d``."""
+    return conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd=3)
+
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "ConvNd", "ConvTransposeNd", "im2col",
            "col2im"]

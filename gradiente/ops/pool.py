@@ -71,7 +71,7 @@ def _scatter_graph(g, kernel, stride, dilation, padding, pshape, xshape):
     gx = ConvTransposeNd.apply(g, constant(eye), None, stride=stride, padding=(0,) * len(kernel),
                                output_padding=tuple(p - m for p, m in zip(pshape[2:], natural)),
                                dilation=dilation, groups=c)
-    return gx[(slice(None), slice(None)) + tuple(slice(p, p + n) for p, n in zip(padding, xshape[2:]))]
+    return _crop(gx, padding, xshape[2:])
 
 
 def _max_and_index(win, offsets):
@@ -379,6 +379,11 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd=2)
 
 
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """``torch.nn.functional.max_pool3d`` over (N, C, D, H, W) (seed 002 §2.6)."""
+    return max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd=3)
+
+
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """``torch.nn.functional.avg_pool1d`` over (N, C, L) (seed 002 §2.6)."""
     return avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, nd=1)
@@ -390,6 +395,12 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd=2)
 
 
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """``torch.nn.functional.avg_pool3d`` over (N, C, D, H, W) (seed 002 §2.6)."""
+    return avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd=3)
+
+
 def adaptive_avg_pool1d(input, output_size):
     """``torch.nn.functional.adaptive_avg_pool1d`` (seed 002 §4.4: global average pooling with size 1)."""
     return adaptive_avg_pool(input, output_size, nd=1)
@@ -398,3 +409,8 @@ def adaptive_avg_pool1d(input, output_size):
 def adaptive_avg_pool2d(input, output_size):
     """``torch.nn.functional.adaptive_avg_pool2d`` (seed 002 §4.4: global average pooling with size 1)."""
     return adaptive_avg_pool(input, output_size, nd=2)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """``torch.nn.functional.adaptive_avg_pool3d`` (size 1: global average pooling, seed 002 §4.4)."""
+    return adaptive_avg_pool(input, output_size, nd=3)
