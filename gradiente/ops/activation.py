@@ -343,8 +343,7 @@ class GELU(Function):
             k = math.sqrt(2 / math.pi)
             t = (k * (z + 0.044715 * z * z * z)).tanh()
             return g * (0.5 * (1 + t) + 0.5 * z * (1 - t * t) * k * (1 + 3 * 0.044715 * z * z))
-        pdf = (-0.5 * z * z).exp() * _INV_SQRT_2PI
-        return g * (NormalCDF.apply(z) + z * pdf)
+        return g * (NormalCDF.apply(z) + z * _normal_pdf(z))
 
 
 class NormalCDF(Function):
@@ -361,8 +360,12 @@ class NormalCDF(Function):
         return g * xp.exp(-0.5 * self.z * self.z) * _INV_SQRT_2PI
 
     def backward_graph(self, g):
-        z = self.inputs[0]
-        return g * (-0.5 * z * z).exp() * _INV_SQRT_2PI
+        return g * _normal_pdf(self.inputs[0])
+
+
+def _normal_pdf(z):
+    """phi(z) = e^(-z^2/2) / sqrt(2 pi) of a tensor, in the graph (create_graph)."""
+    return (-0.5 * z * z).exp() * _INV_SQRT_2PI
 
 
 class Softplus(Function):

@@ -279,8 +279,7 @@ class MSELoss(Function):
 
     def backward_graph(self, g):
         x, y = self.inputs
-        n = self.diff.size
-        gx = (g / n if self.reduction == "mean" else g) * 2 * (x - y)
+        gx = _grad_scale(g, self.reduction, self.diff.size) * 2 * (x - y)
         return (gx if self.needs_input_grad[0] else None), (-gx if self.needs_input_grad[1] else None)
 
 
@@ -297,7 +296,7 @@ class L1Loss(Function):
         return (gx if self.needs_input_grad[0] else None), (-gx if self.needs_input_grad[1] else None)
 
     def backward_graph(self, g):
-        gx = (g / self.sign.size if self.reduction == "mean" else g) * constant(self.sign)
+        gx = _grad_scale(g, self.reduction, self.sign.size) * constant(self.sign)
         return (gx if self.needs_input_grad[0] else None), (-gx if self.needs_input_grad[1] else None)
 
 
@@ -368,7 +367,7 @@ class BinaryCrossEntropyWithLogits(Function):
     def backward_graph(self, g):
         from .activation import Softplus
         z, y = self.inputs
-        gs = g / self.z.size if self.reduction == "mean" else g
+        gs = _grad_scale(g, self.reduction, self.z.size)
         if self.w is not None:
             gs = gs * constant(self.w)
         gz = gy = None

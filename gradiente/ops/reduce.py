@@ -27,6 +27,18 @@ def _expand_back(g, shape, axes, keepdim):
     return g
 
 
+def _reduced(out, shape, axes, keepdim):
+    """A reduction's result kept with size-1 ``axes`` (``out``), returned as the caller asked (``keepdim``)."""
+    return out if keepdim else out.reshape([n for i, n in enumerate(shape) if i not in axes])
+
+
+def _output_spread(fn):
+    """The kept-dims result ``fn.out`` of a reduction as its output tensor, spread over the reduced axes
+    (create_graph: a factor of the derivative that is itself differentiated)."""
+    out = fn.output(_reduced(fn.out, fn.a.shape, fn.axes, fn.keepdim))
+    return _spread_graph(out, fn.a.shape, fn.axes, fn.keepdim)
+
+
 def _spread_graph(g, shape, axes, keepdim):
     """:func:`_spread` for a gradient tensor (create_graph): a reshape and a broadcast in the graph."""
     if not keepdim and axes:
@@ -90,18 +102,19 @@ class Max(Function):
         self.axes = _normalize_axes(dim, a.ndim)
         self.keepdim = keepdim
         self.out = self.reducer(a, axis=self.axes, keepdims=True)
-        return self.out if keepdim else self.out.reshape([n for i, n in enumerate(a.shape) if i not in self.axes])
+        return _reduced(self.out, a.shape, self.axes, keepdim)
+
+    def _share(self, dtype):
+        """1 / (number of maxima) at each maximum of its reduced block, 0 elsewhere."""
+        mask = (self.a == self.out).astype(dtype)
+        mask /= mask.sum(axis=self.axes, keepdims=True)
+        return mask
 
     def backward(self, g):
-        g = _expand_back(g, self.a.shape, self.axes, self.keepdim)
-        mask = (self.a == self.out).astype(g.dtype)
-        mask /= mask.sum(axis=self.axes, keepdims=True)
-        return g * mask
+        return _expand_back(g, self.a.shape, self.axes, self.keepdim) * self._share(g.dtype)
 
     def backward_graph(self, g):
-        mask = (self.a == self.out).astype(g.dtype)
-        mask /= mask.sum(axis=self.axes, keepdims=True)
-        return _spread_graph(g, self.a.shape, self.axes, self.keepdim) * constant(mask)
+        return _spread_graph(g, self.a.shape, self.axes, self.keepdim) * constant(self._share(g.dtype))
 
 
 class Min(Max):
@@ -147,16 +160,14 @@ class LogSumExp(Function):
         m = xp.where(xp.isfinite(m), m, 0).astype(a.dtype, copy=False)
         out = xp.log(xp.exp(a - m).sum(axis=self.axes, keepdims=True)) + m
         self.a, self.out = a, out
-        return out if keepdim else out.reshape([n for i, n in enumerate(a.shape) if i not in self.axes])
+        return _reduced(out, a.shape, self.axes, keepdim)
 
     def backward(self, g):
         g = _expand_back(g, self.a.shape, self.axes, self.keepdim)
         return g * xp.exp(self.a - self.out)
 
     def backward_graph(self, g):
-        out = self.out if self.keepdim else self.out.reshape([n for i, n in enumerate(self.a.shape)
-                                                              if i not in self.axes])
-        lse = _spread_graph(self.output(out), self.a.shape, self.axes, self.keepdim)
+        lse = _output_spread(self)
         return _spread_graph(g, self.a.shape, self.axes, self.keepdim) * (self.inputs[0] - lse).exp()
 
 
@@ -239,7 +250,7 @@ class Norm2(Function):
     def forward(self, a, dim=None, keepdim=False):
         self.a, self.axes, self.keepdim = a, _normalize_axes(dim, a.ndim), keepdim
         self.out = xp.sqrt((a * a).sum(axis=self.axes, keepdims=True))
-        return self.out if keepdim else self.out.reshape([n for i, n in enumerate(a.shape) if i not in self.axes])
+        return _reduced(self.out, a.shape, self.axes, keepdim)
 
     def backward(self, g):
         g = _expand_back(g, self.a.shape, self.axes, self.keepdim)
@@ -247,8 +258,6 @@ class Norm2(Function):
         return g * self.a / safe
 
     def backward_graph(self, g):
-        out = self.out if self.keepdim else self.out.reshape([n for i, n in enumerate(self.a.shape)
-                                                              if i not in self.axes])
-        norm = _spread_graph(self.output(out), self.a.shape, self.axes, self.keepdim)
+        norm = _output_spread(self)
         safe = norm + constant((self.out == 0).astype(self.out.dtype))  # 1 where the norm is 0
         return _spread_graph(g, self.a.shape, self.axes, self.keepdim) * self.inputs[0] / safe
