@@ -25,10 +25,10 @@ from ..nn.attention import MergeHeads, SplitHeads
 from ..nn.container import ModuleList
 from ..nn.linear import Linear
 from ..nn.module import Module
+from ..nn.normalization import add_and_norm
 from ..ops import cat
 from ..ops.attention import ScaledDotProductAttention
 from ..ops.linear import Linear as LinearFunction
-from ..ops.norm import LayerNorm as LayerNormFunction
 from ..tensor import Tensor
 
 DEFAULT_CONFIG = dict(vocab_size=30522, hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
@@ -147,8 +147,7 @@ class _DenseNorm(Module):
         self.dropout = Dropout(c["hidden_dropout_prob"])
 
     def forward(self, h, residual):
-        ln = self.LayerNorm  # the residual sum made inside the layer norm's kernel
-        return LayerNormFunction.apply(self.dropout(self.dense(h)), ln.weight, ln.bias, residual, eps=ln.eps)
+        return add_and_norm(self.LayerNorm, residual, self.dropout(self.dense(h)))
 
 
 class BertAttention(Module):

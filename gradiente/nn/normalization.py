@@ -59,6 +59,18 @@ class LayerNorm(Module):
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
 
 
+def add_and_norm(norm, x, sublayer_out):
+    """norm(x + sublayer_out), the post-norm residual block of seed 002 §4.8 (Transformer, BERT).
+
+    A :class:`LayerNorm` makes the sum inside its kernel (block by block in cache, not as a
+    separate pass); any other normalisation module gets the sum.
+    """
+    if type(norm) is not LayerNorm:
+        return norm(x + sublayer_out)
+    return _N.LayerNorm.apply(sublayer_out, norm.weight, norm.bias, x, ndim=len(norm.normalized_shape),
+                              eps=norm.eps)
+
+
 class _BatchNorm(Module):
     """Batch normalisation over every axis but channel axis 1 (seed 002 §2.8).
 

@@ -15,12 +15,11 @@ import copy
 from ..backend import xp
 from ..tensor import Tensor
 from ..creation import tensor as _tensor
-from ..ops.norm import LayerNorm as _LayerNormFn
 from . import init
 from .attention import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
-from .normalization import LayerNorm
+from .normalization import LayerNorm, add_and_norm
 from .linear import Linear
 from .module import Module
 
@@ -34,13 +33,6 @@ def _get_activation(activation, where):
     if activation == "gelu":
         return F.gelu
     raise ValueError(f"{where}: activation should be 'relu' or 'gelu' or a callable, got {activation!r}")
-
-
-def _add_norm(norm, x, sublayer_out):
-    """norm(x + sublayer_out), the post-norm residual block; a LayerNorm makes the sum inside its kernel."""
-    if type(norm) is not LayerNorm:
-        return norm(x + sublayer_out)
-    return _LayerNormFn.apply(sublayer_out, norm.weight, norm.bias, x, ndim=len(norm.normalized_shape), eps=norm.eps)
 
 
 def generate_square_subsequent_mask(sz, dtype=None):
@@ -81,8 +73,8 @@ class TransformerEncoderLayer(Module):
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
             x = x + self._ff_block(self.norm2(x))
         else:
-            x = _add_norm(self.norm1, x, self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-            x = _add_norm(self.norm2, x, self._ff_block(x))
+            x = add_and_norm(self.norm1, x, self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+            x = add_and_norm(self.norm2, x, self._ff_block(x))
         return x
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
@@ -128,10 +120,10 @@ class TransformerDecoderLayer(Module):
             x = x + self._mha_block(self.norm2(x), memory, memory_mask, memory_key_padding_mask, memory_is_causal)
             x = x + self._ff_block(self.norm3(x))
         else:
-            x = _add_norm(self.norm1, x, self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
-            x = _add_norm(self.norm2, x, self._mha_block(x, memory, memory_mask, memory_key_padding_mask,
+            x = add_and_norm(self.norm1, x, self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
+            x = add_and_norm(self.norm2, x, self._mha_block(x, memory, memory_mask, memory_key_padding_mask,
                                                          memory_is_causal))
-            x = _add_norm(self.norm3, x, self._ff_block(x))
+            x = add_and_norm(self.norm3, x, self._ff_block(x))
         return x
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
