@@ -400,3 +400,19 @@ def test_create_graph_records_even_inside_no_grad():
     assert d.grad_fn is not None
     (d2,) = g.autograd.grad(d.sum(), x)
     assert d2.tolist() == [3.0, 12.0]
+
+
+def test_backward_operations_pass_their_own_gradcheck():
+    """The Functions that exist for create_graph (GetItem's and Gather's backward as operations, Phi for
+    GELU) have correct first derivatives of their own, in float64."""
+    from gradiente.ops.activation import NormalCDF
+    from gradiente.ops.shape import GatherAdd, IndexAdd
+
+    rng = _rng(9)
+    g_rows = g.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    assert g.gradcheck(lambda t: IndexAdd.apply(t, shape=(4, 2), index=([0, 2, 0],)), (g_rows,))
+    index = np.array([[0, 2], [1, 1], [2, 0]])
+    g_cols = g.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    assert g.gradcheck(lambda t: GatherAdd.apply(t, shape=(3, 4), index=index, dim=1), (g_cols,))
+    z = g.tensor(rng.standard_normal(5) * 2, requires_grad=True)
+    assert g.gradcheck(lambda t: NormalCDF.apply(t), (z,))
