@@ -35,8 +35,10 @@ them (``ConvNd._forward_rows``), a kh times smaller copy; the weight gradient
 reuses that matrix the same way, and the input gradient is its adjoint (one
 product ``W^T @ dL/dZ`` for all kernel rows, one addition per kernel row into
 the (channel, kernel column) rows, then one per kernel column into the input,
-returned in (C, N, H, W) memory order). With fewer kernel rows the saving is
-too small to pay for the extra passes, and the general path is faster.
+returned in the input's memory order). The images are the columns' innermost
+axis, so every copy and addition runs over Wo N contiguous values. With fewer
+kernel rows the saving is too small to pay for the extra passes, and the
+general path is faster.
 
 Without a gradient to compute (inference) nothing is saved, so stride-1,
 one-group convolutions run a few images at a time, in cache, and write the
@@ -189,6 +191,26 @@ def _matmul_cols(a, b, block=4096):
     return out
 
 
+def _row_columns(xpad, kw, dw, wo):
+    """The per-kernel-row columns ``colv[(c, v), (h, j, n)] = xpad[n, c, h, j + v dw]`` (one copy)."""
+    n, c_in, hp = xpad.shape[:3]
+    st = xpad.strides
+    view = xp.lib.stride_tricks.as_strided(
+        xpad, (c_in, kw, hp, wo, n), (st[1], dw * st[3], st[2], st[3], st[0]), writeable=False)
+    return view.reshape(c_in * kw, hp * wo * n)
+
+
+def memory_order(a):
+    """The axes of ``a`` from the largest stride to the smallest (ties keep their order): its memory order."""
+    return sorted(range(a.ndim), key=lambda i: -a.strides[i])
+
+
+def empty_in_order(shape, order, dtype):
+    """An uninitialised array of ``shape`` whose memory runs over the axes in ``order`` (outermost first)."""
+    a = xp.empty(tuple(shape[i] for i in order), dtype=dtype)
+    return a.transpose(tuple(order.index(i) for i in range(len(shape))))
+
+
 def _to_channel_major(a):
     """(N, C, *S) -> contiguous (C, N * prod(S))."""
     return xp.ascontiguousarray(a.swapaxes(0, 1)).reshape(a.shape[1], -1)
@@ -261,7 +283,7 @@ class ConvNd(Function):
             self.xpad, self.weight = xpad, weight
             return _forward_flat(xpad, weight, bias, dilation, out, _train_chunk(c_out))
         if self.rows:
-            self.channel_major = x.strides[1] > x.strides[0]
+            self.x_order = memory_order(x)
             return self._forward_rows(x, xpad, weight, bias, padding, dilation, out)
         # one group with a bias: the bias rides in the product as a row of ones, and the weight gradient's
         # product then yields the bias gradient as its last row (no pass over the output for either)
@@ -302,22 +324,22 @@ class ConvNd(Function):
     def _forward_rows(self, x, xpad, weight, bias, padding, dilation, out):
         """Stride-1, one-group 2-D forward with the columns built for the kernel columns only.
 
-        ``colv[(c, v), (h, n, j)] = xpad[n, c, h, j + v dw]`` holds every padded
+        ``colv[(c, v), (h, j, n)] = xpad[n, c, h, j + v dw]`` holds every padded
         row h, so the full im2col for kernel row u is the contiguous column
         range h in [u dh, u dh + Ho): a plain 2-D slice that the matrix product
         reads in place. ``Z = sum_u W[:, :, u, :] @ colv[:, rows u]`` with Z laid
-        out (C_out, Ho, N, Wo); the copy is kh times smaller than im2col's.
+        out (C_out, Ho, Wo, N); the copy is kh times smaller than im2col's. The
+        images are the innermost axis: the copy and the backward's additions
+        then run over Wo N contiguous values instead of Wo, and the output
+        gradient, which comes back in the output's memory order, is already
+        the product's operand.
         """
-        n, c_in, hp, wp = xpad.shape
-        kh, kw = weight.shape[2:]
-        dh, dw = dilation
+        n = xpad.shape[0]
+        c_out, c_in, kh, kw = weight.shape
+        dh = dilation[0]
         ho, wo = out
-        st = xpad.strides
-        view = xp.lib.stride_tricks.as_strided(
-            xpad, (c_in, kw, hp, n, wo), (st[1], dw * st[3], st[2], st[0], st[3]), writeable=False)
-        colv = view.reshape(c_in * kw, hp * n * wo)
-        c_out = weight.shape[0]
-        step = n * wo
+        colv = _row_columns(xpad, kw, dilation[1], wo)
+        step = wo * n
         size = ho * step
         z = xp.empty((c_out, size), dtype=x.dtype)
         tmp = xp.empty((c_out, size), dtype=x.dtype) if kh > 1 else None
@@ -332,7 +354,7 @@ class ConvNd(Function):
         if bias is not None:
             z += bias[:, None]
         self.col, self.weight = colv, weight
-        return z.reshape(c_out, ho, n, wo).transpose(2, 0, 1, 3)
+        return z.reshape(c_out, ho, wo, n).transpose(3, 0, 1, 2)
 
     def _forward_rows_chunked(self, x, xpad, weight, bias, padding, dilation, out):
         """:meth:`_forward_rows` a chunk of images at a time, when no gradient is needed: the columns,
@@ -353,43 +375,37 @@ class ConvNd(Function):
         n = xshape[0]
         ho, wo = out
         dh = dilation[0]
-        gx = gw = gb = g2 = g2t = None
+        step = wo * n
+        size = ho * step
+        gx = gw = gb = None
+        g2 = xp.ascontiguousarray(g.transpose(1, 2, 3, 0)).reshape(c_out, size)  # a view when g is (C, H, W, N)
         if need_w:
-            g2t = xp.ascontiguousarray(g.transpose(2, 0, 3, 1)).reshape(-1, c_out)  # rows (h, n, j) as colv
+            g2t = xp.ascontiguousarray(g2.T)  # rows (h, j, n), as colv's columns
             colv = self.col
-            step = n * wo
-            size = ho * step
             gw = xp.empty((c_out, c_in, kh, kw), dtype=g.dtype)
             for u in range(kh):
                 part = colv[:, u * dh * step:u * dh * step + size]
                 gw[:, :, u, :] = _matmul_blocked(part, g2t).reshape(c_in, kw, c_out).transpose(2, 0, 1)
         if need_b:
-            gb = g.sum(axis=(0, 2, 3)) if g2t is None else g2t.sum(axis=0)
+            gb = g2.sum(axis=1)
         if need_x:
             # the adjoint of the forward: per kernel row, W_u^T @ g2 adds into rows [u dh, u dh + Ho) of the
             # (c, v) columns; then one strided addition per kernel column folds them back into the input
-            if g2 is None:
-                g2 = xp.ascontiguousarray(g.transpose(1, 2, 0, 3)).reshape(c_out, -1)
             hp, wp = pshape[2:]
             dw = dilation[1]
-            step = n * wo
-            size = ho * step
             wt = xp.ascontiguousarray(weight.transpose(2, 1, 3, 0)).reshape(kh * c_in * kw, c_out)
             parts = (wt @ g2).reshape(kh, c_in * kw, size)  # one product: K = C_out is small, M = kh C_in kw
             gcolv = xp.zeros((c_in * kw, hp * step), dtype=g.dtype)
             for u in range(kh):
                 gcolv[:, u * dh * step:u * dh * step + size] += parts[u]
-            gcolv = gcolv.reshape(c_in, kw, hp, n, wo)
-            buf = xp.zeros((c_in, hp, n, wp), dtype=g.dtype)
+            gcolv = gcolv.reshape(c_in, kw, hp, wo, n)
+            buf = xp.zeros((c_in, hp, wp, n), dtype=g.dtype)
             for v in range(kw):
-                buf[:, :, :, v * dw:v * dw + wo] += gcolv[:, v]
-            # one copy into the input's memory order, (N, C, H, W) or (C, N, H, W) (a max-pool after an im2col
-            # convolution, whose output is a (C, N) ordered view): a max-pool feeding this layer writes its own
-            # gradient in its input's order, and its backward runs several times faster on aligned arrays
-            if self.channel_major:
-                gx = xp.ascontiguousarray(buf.swapaxes(1, 2)).swapaxes(0, 1)
-            else:
-                gx = xp.ascontiguousarray(buf.transpose(2, 0, 1, 3))
+                buf[:, :, v * dw:v * dw + wo] += gcolv[:, v]
+            # one copy into the input's memory order: a max-pool feeding this layer writes its own gradient
+            # in its input's order, and its backward runs several times faster on aligned arrays
+            gx = empty_in_order(pshape, self.x_order, g.dtype)
+            gx[...] = buf.transpose(3, 0, 1, 2)
             gx = _unpad(gx, padding, xshape[2:])
         return gx, gw, gb
 

@@ -26,7 +26,7 @@ import math
 
 from ..autograd import Function, constant
 from ..backend import xp
-from .conv import ConvTransposeNd, _windows, ntuple
+from .conv import ConvTransposeNd, _windows, empty_in_order, memory_order, ntuple
 
 
 def _geometry(spatial, kernel, stride, padding, dilation, ceil_mode):
@@ -49,11 +49,6 @@ def _pad_spatial(x, padding, extra, value):
     out = xp.full(shape, value, dtype=x.dtype)
     out[(slice(None), slice(None)) + tuple(slice(p, p + n) for n, p in zip(x.shape[2:], padding))] = x
     return out
-
-
-def _memory_order(a):
-    """The axes of ``a`` from the largest stride to the smallest (ties keep their order): its memory order."""
-    return sorted(range(a.ndim), key=lambda i: -a.strides[i])
 
 
 def _crop(gpad, padding, spatial):
@@ -135,7 +130,7 @@ class MaxPoolNd(Function):
                 xp.maximum(best, win[(Ellipsis,) + off], out=best)
         self.idx = idx
         self.geom = (x.shape, xpad.shape, kernel, stride, padding, dilation, out)
-        self.order = _memory_order(xpad)
+        self.order = memory_order(xpad)
         return best
 
     def backward(self, g):
@@ -144,10 +139,11 @@ class MaxPoolNd(Function):
         tiled = all(s == k and d == 1 and o * s == n for s, d, k, o, n in zip(stride, dilation, kernel, out, pshape[2:]))
         # in the input's memory order (a transposed view after the im2col convolution): the next
         # backward passes then read it in their own order (tiled: every position is written)
-        gx = (xp.empty if tiled else xp.zeros)(tuple(pshape[a] for a in self.order), dtype=g.dtype)
-        gx = gx.transpose(tuple(self.order.index(a) for a in range(len(pshape))))
+        gx = empty_in_order(pshape, self.order, g.dtype)
+        if not tiled:
+            gx[...] = 0
         idx = self.idx  # in the input's memory order, as the maximum
-        if _memory_order(g) != _memory_order(idx):  # passes over mixed orders run several times slower
+        if memory_order(g) != memory_order(idx):  # passes over mixed orders run several times slower
             idx = xp.empty_like(g, dtype=idx.dtype)
             idx[...] = self.idx
         chosen = xp.empty_like(idx, dtype=bool)
