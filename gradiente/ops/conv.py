@@ -73,6 +73,7 @@ import itertools
 
 from ..autograd import Function
 from ..backend import xp
+from .layout import empty_in_order, memory_order
 
 
 # ------------------------------------------------------------------ helpers
@@ -198,17 +199,6 @@ def _row_columns(xpad, kw, dw, wo):
     view = xp.lib.stride_tricks.as_strided(
         xpad, (c_in, kw, hp, wo, n), (st[1], dw * st[3], st[2], st[3], st[0]), writeable=False)
     return view.reshape(c_in * kw, hp * wo * n)
-
-
-def memory_order(a):
-    """The axes of ``a`` from the largest stride to the smallest (ties keep their order): its memory order."""
-    return sorted(range(a.ndim), key=lambda i: -a.strides[i])
-
-
-def empty_in_order(shape, order, dtype):
-    """An uninitialised array of ``shape`` whose memory runs over the axes in ``order`` (outermost first)."""
-    a = xp.empty(tuple(shape[i] for i in order), dtype=dtype)
-    return a.transpose(tuple(order.index(i) for i in range(len(shape))))
 
 
 def _to_channel_major(a):

@@ -26,7 +26,8 @@ import math
 
 from ..autograd import Function, constant
 from ..backend import xp
-from .conv import ConvTransposeNd, _windows, empty_in_order, memory_order, ntuple
+from .conv import ConvTransposeNd, _windows, ntuple
+from .layout import empty_in_order, memory_order
 
 
 def _geometry(spatial, kernel, stride, padding, dilation, ceil_mode):
