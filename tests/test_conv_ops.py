@@ -260,16 +260,17 @@ def test_flat_training_input_gradients_gradcheck(name, xshape, wshape, kw):
     ("conv2d", (3, 1, 28, 28), (6, 1, 5, 5), {"padding": 2}),  # LeNet-5's first layer
     ("conv1d", (2, 2, 40), (2, 2, 5), {"padding": "same"}),
     ("conv3d", (1, 1, 4, 5, 18), (3, 1, 2, 3, 3), {"padding": 1}),
+    ("conv2d", (2, 3, 13, 12), (4, 3, 3, 3), {"stride": (2, 3), "padding": 1, "dilation": (1, 2)}),
 ])
-def test_first_layer_flat_path_matches_torch(name, xshape, wshape, kw):
-    """No input gradient and im2col columns 4+ times the output: flat windows, rebuilt for the weight
-    gradient, whose product also yields the bias gradient through a row of ones."""
+def test_first_layer_bands_path_matches_torch(name, xshape, wshape, kw):
+    """No input gradient and im2col columns 4+ times the output: bands of columns with the images
+    innermost, rebuilt for the weight gradient, whose product also yields the bias gradient."""
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(8)
     x, w, b = (rng.standard_normal(s).astype(np.float32) for s in (xshape, wshape, wshape[:1]))
     wg, bg = g.tensor(w, requires_grad=True), g.tensor(b, requires_grad=True)
     y = getattr(F, name)(g.tensor(x), wg, bg, **kw)
-    assert y.grad_fn.flat
+    assert y.grad_fn.bands
     gy = rng.standard_normal(tuple(y.shape)).astype(np.float32)
     y.backward(g.tensor(gy))
     wt, bt = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
@@ -280,10 +281,13 @@ def test_first_layer_flat_path_matches_torch(name, xshape, wshape, kw):
     np.testing.assert_allclose(bg.grad.numpy(), bt.grad.numpy(), rtol=1e-4, atol=1e-3)
 
 
-def test_first_layer_flat_path_gradcheck():
+def test_first_layer_bands_path_gradcheck():
     rng = np.random.default_rng(9)
     x = g.tensor(rng.standard_normal((2, 1, 9, 16)))
     w = g.tensor(rng.standard_normal((2, 1, 3, 3)), requires_grad=True)
     b = g.tensor(rng.standard_normal(2), requires_grad=True)
-    assert F.conv2d(x, w, b, padding=1).grad_fn.flat
+    assert F.conv2d(x, w, b, padding=1).grad_fn.bands
     assert g.gradcheck(lambda c, d: F.conv2d(x, c, d, padding=1), (w, b))
+    assert F.conv2d(x, w, b, stride=2, dilation=(2, 1)).grad_fn.bands
+    assert g.gradcheck(lambda c, d: F.conv2d(x, c, d, stride=2, dilation=(2, 1)), (w, b))
+    assert g.gradcheck(lambda c: F.conv2d(x, c, stride=(1, 2)), (w,))
