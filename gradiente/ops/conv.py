@@ -555,21 +555,24 @@ def _pad_images_last(x, padding):
     return out
 
 
-def _band_columns(xt, kernel, stride, dilation, out, first, last, extra, buf):
-    """The im2col columns of output rows [first, last) with the images innermost, built in ``buf``.
-
-    ``col[(c, *k), (i, ..., n)] = xt[c, s i + d k, ..., n]`` for the images-last padded input ``xt``
-    (C, *S, N): with stride 1 along the last axes each (c, k, i) reads one contiguous run of
-    prod(out[1:]) N values. ``extra`` = 1 adds the bias's row of ones under them.
-    """
-    st, n = xt.strides, xt.shape[-1]
-    band = (last - first,) + tuple(out[1:])
-    base = xt[(slice(None), slice(first * stride[0], None))]
-    view = xp.lib.stride_tricks.as_strided(
-        base, (xt.shape[0],) + tuple(kernel) + band + (n,),
+def _band_windows(xt, kernel, stride, dilation, out):
+    """Strided view (C, *kernel, *out, N) of the images-last padded input ``xt`` (C, *S, N): the im2col
+    columns with the images innermost, ``view[c, *k, i, ..., n] = xt[c, s i + d k, ..., n]``."""
+    st = xt.strides
+    return xp.lib.stride_tricks.as_strided(
+        xt, (xt.shape[0],) + tuple(kernel) + tuple(out) + (xt.shape[-1],),
         (st[0],) + tuple(d * s for d, s in zip(dilation, st[1:-1])) + tuple(k * s for k, s in zip(stride, st[1:-1]))
         + (st[-1],), writeable=False)
-    rows, cols = xt.shape[0] * _prod(kernel), _prod(band) * n
+
+
+def _band_columns(windows, first, last, extra, buf):
+    """The im2col columns of output rows [first, last) of ``windows`` (:func:`_band_windows`), built in
+    ``buf`` as (C prod(kernel) + extra, (i, ..., n)); ``extra`` = 1 adds the bias's row of ones. With
+    stride 1 along the last axes each (c, k, i) copies one contiguous run of prod(out[1:]) N values."""
+    nd = (windows.ndim - 2) // 2
+    view = windows[(slice(None),) * (1 + nd) + (slice(first, last),)]
+    rows = _prod(view.shape[:1 + nd])
+    cols = view.size // rows
     col = buf[:(rows + extra) * cols].reshape(rows + extra, cols)
     col[:rows].reshape(view.shape)[...] = view
     if extra:
@@ -598,11 +601,12 @@ def _forward_bands(xt, weight, bias, stride, dilation, out):
     if bias is not None:
         w2 = xp.concatenate([w2, bias[:, None]], axis=1)
     band, buf = _bands(xt, kernel, out, extra)
+    windows = _band_windows(xt, kernel, stride, dilation, out)
     per_row = _prod(out[1:]) * n
     z = xp.empty((c_out, out[0] * per_row), dtype=xt.dtype)
     for first in range(0, out[0], band):
         last = min(out[0], first + band)
-        col = _band_columns(xt, kernel, stride, dilation, out, first, last, extra, buf)
+        col = _band_columns(windows, first, last, extra, buf)
         xp.matmul(w2, col, out=z[:, first * per_row:last * per_row])
     return xp.moveaxis(z.reshape((c_out,) + tuple(out) + (n,)), -1, 0)
 
@@ -616,11 +620,12 @@ def _weight_grad_bands(xt, g, wshape, stride, dilation, out, bias):
     extra = 1 if bias else 0
     g2 = xp.ascontiguousarray(xp.moveaxis(g, 0, -1)).reshape(c_out, -1)
     band, buf = _bands(xt, kernel, out, extra)
+    windows = _band_windows(xt, kernel, stride, dilation, out)
     per_row = _prod(out[1:]) * n
     acc = xp.zeros((c_out, rows + extra), dtype=g.dtype)
     for first in range(0, out[0], band):
         last = min(out[0], first + band)
-        col = _band_columns(xt, kernel, stride, dilation, out, first, last, extra, buf)
+        col = _band_columns(windows, first, last, extra, buf)
         acc += g2[:, first * per_row:last * per_row] @ col.T
     return acc[:, :rows].reshape(wshape), (acc[:, rows].copy() if bias else None)
 
