@@ -69,7 +69,7 @@ def test_max_pool_tournament_finds_first_maximum(k):
     from gradiente.ops.pool import _max_and_index
     rng = np.random.default_rng(k)
     x = rng.integers(0, 3, (4, 5, 6, k)).astype(np.float32)  # many ties
-    best, idx = _max_and_index(x, [(i,) for i in range(k)])
+    best, idx = _max_and_index([x[..., i] for i in range(k)])
     np.testing.assert_array_equal(best, x.max(axis=-1))
     np.testing.assert_array_equal(idx, x.argmax(axis=-1))  # argmax: the first maximum
 

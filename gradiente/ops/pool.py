@@ -26,7 +26,7 @@ import math
 
 from ..autograd import Function, constant
 from ..backend import xp
-from .conv import ConvTransposeNd, _windows, ntuple
+from .conv import ConvTransposeNd, ntuple
 from .layout import empty_in_order, memory_order
 
 
@@ -70,8 +70,16 @@ def _scatter_graph(g, kernel, stride, dilation, padding, pshape, xshape):
     return _crop(gx, padding, xshape[2:])
 
 
-def _max_and_index(win, offsets):
-    """Maximum over the kernel offsets of the window view ``win`` and the offset index of its first maximum.
+def _offset_views(xpad, kernel, stride, dilation, out):
+    """Per kernel offset (in row-major order), the view (N, C, *out) of the padded input that each
+    window reads at that offset: ``xpad[..., u d + s i, ...]``, by basic slicing (no copy)."""
+    return [xpad[(slice(None), slice(None)) + tuple(slice(u * d, u * d + s * (o - 1) + 1, s)
+                                                    for u, d, s, o in zip(off, dilation, stride, out))]
+            for off in itertools.product(*[range(k) for k in kernel])]
+
+
+def _max_and_index(views):
+    """Maximum over the kernel offsets' ``views`` (:func:`_offset_views`) and the index of the first maximum.
 
     A tournament: neighbouring (maximum, index) pairs are merged, the left one holding the earlier
     offsets, and the right one wins only when strictly greater (ties go to the first, as PyTorch).
@@ -79,17 +87,17 @@ def _max_and_index(win, offsets):
     straight from the comparison, which makes 2x2 pooling 1.2-2x as fast as a running
     maximum that updates the index after every offset.
     """
-    dtype = xp.int8 if len(offsets) < 128 else xp.int32
+    dtype = xp.int8 if len(views) < 128 else xp.int32
     level = []
-    for k in range(0, len(offsets) - 1, 2):
-        a, b = win[(Ellipsis,) + offsets[k]], win[(Ellipsis,) + offsets[k + 1]]
+    for k in range(0, len(views) - 1, 2):
+        a, b = views[k], views[k + 1]
         i = xp.greater(b, a).view(xp.int8).astype(dtype, copy=False)
         if k:
             i += dtype(k)
         level.append((xp.maximum(a, b), i))
-    if len(offsets) % 2:
-        last = xp.array(win[(Ellipsis,) + offsets[-1]])
-        level.append((last, xp.full(last.shape, len(offsets) - 1, dtype=dtype)))
+    if len(views) % 2:
+        last = xp.array(views[-1])
+        level.append((last, xp.full(last.shape, len(views) - 1, dtype=dtype)))
     while len(level) > 1:
         merged = []
         for (m1, i1), (m2, i2) in zip(level[::2], level[1::2]):
@@ -119,16 +127,14 @@ class MaxPoolNd(Function):
         spatial = x.shape[2:]
         out, extra = _geometry(spatial, kernel, stride, padding, dilation, ceil_mode)
         xpad = _pad_spatial(x, padding, extra, -xp.inf)
-        win = _windows(xpad, kernel, stride, dilation, out)
-        offsets = list(itertools.product(*[range(k) for k in kernel]))
+        views = _offset_views(xpad, kernel, stride, dilation, out)
         if any(self.needs_input_grad):
-            best, idx = _max_and_index(win, offsets)
+            best, idx = _max_and_index(views)
         else:
             idx = None
-            best = xp.array(win[(Ellipsis,) + offsets[0]]) if len(offsets) == 1 else xp.maximum(
-                win[(Ellipsis,) + offsets[0]], win[(Ellipsis,) + offsets[1]])
-            for off in offsets[2:]:
-                xp.maximum(best, win[(Ellipsis,) + off], out=best)
+            best = xp.array(views[0]) if len(views) == 1 else xp.maximum(views[0], views[1])
+            for view in views[2:]:
+                xp.maximum(best, view, out=best)
         self.idx = idx
         self.geom = (x.shape, xpad.shape, kernel, stride, padding, dilation, out)
         self.order = memory_order(xpad)
@@ -143,10 +149,11 @@ class MaxPoolNd(Function):
         gx = empty_in_order(pshape, self.order, g.dtype)
         if not tiled:
             gx[...] = 0
-        idx = self.idx  # in the input's memory order, as the maximum
+        idx = self.idx  # in the input's memory order, as the maximum and gx
         if memory_order(g) != memory_order(idx):  # passes over mixed orders run several times slower
-            idx = xp.empty_like(g, dtype=idx.dtype)
-            idx[...] = self.idx
+            aligned = xp.empty_like(idx, dtype=g.dtype)
+            aligned[...] = g
+            g = aligned
         chosen = xp.empty_like(idx, dtype=bool)
         for k, off in enumerate(itertools.product(*[range(n) for n in kernel])):
             sl = (slice(None), slice(None)) + tuple(
@@ -195,11 +202,10 @@ class AvgPoolNd(Function):
         dilation = (1,) * nd
         out, extra = _geometry(spatial, kernel, stride, padding, dilation, ceil_mode)
         xpad = _pad_spatial(x, padding, extra, 0)
-        win = _windows(xpad, kernel, stride, dilation, out)
-        offsets = list(itertools.product(*[range(k) for k in kernel]))
-        total = xp.array(win[(Ellipsis,) + offsets[0]])
-        for off in offsets[1:]:  # a running sum of strided slices beats a sum over the small window axes
-            total += win[(Ellipsis,) + off]
+        views = _offset_views(xpad, kernel, stride, dilation, out)
+        total = xp.array(views[0])
+        for view in views[1:]:  # a running sum of strided slices beats a sum over the small window axes
+            total += view
         if divisor_override is not None:
             divisor = float(divisor_override)
         elif not any(padding) and not any(extra):
