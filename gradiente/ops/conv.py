@@ -392,17 +392,23 @@ class ConvNd(Function):
             dw = dilation[1]
             wt = xp.ascontiguousarray(weight.transpose(2, 1, 3, 0)).reshape(kh * c_in * kw, c_out)
             parts = (wt @ g2).reshape(kh, c_in * kw, size)  # one product: K = C_out is small, M = kh C_in kw
-            gcolv = xp.zeros((c_in * kw, hp * step), dtype=g.dtype)
-            for u in range(kh):
+            gcolv = xp.empty((c_in * kw, hp * step), dtype=g.dtype)
+            gcolv[:, :size] = parts[0]  # the first kernel row and column are copied, not added to zeros
+            gcolv[:, size:] = 0
+            for u in range(1, kh):
                 gcolv[:, u * dh * step:u * dh * step + size] += parts[u]
             gcolv = gcolv.reshape(c_in, kw, hp, wo, n)
-            buf = xp.zeros((c_in, hp, wp, n), dtype=g.dtype)
-            for v in range(kw):
+            buf = xp.empty((c_in, hp, wp, n), dtype=g.dtype)
+            buf[:, :, :wo] = gcolv[:, 0]
+            buf[:, :, wo:] = 0
+            for v in range(1, kw):
                 buf[:, :, v * dw:v * dw + wo] += gcolv[:, v]
-            # one copy into the input's memory order: a max-pool feeding this layer writes its own gradient
-            # in its input's order, and its backward runs several times faster on aligned arrays
-            gx = empty_in_order(pshape, self.x_order, g.dtype)
-            gx[...] = buf.transpose(3, 0, 1, 2)
+            gx = buf.transpose(3, 0, 1, 2)
+            if memory_order(gx) != self.x_order:
+                # into the input's memory order: a max-pool feeding this layer writes its own gradient in its
+                # input's order, and its backward runs several times faster on aligned arrays
+                gx = empty_in_order(pshape, self.x_order, g.dtype)
+                gx[...] = buf.transpose(3, 0, 1, 2)
             gx = _unpad(gx, padding, xshape[2:])
         return gx, gw, gb
 
