@@ -15,7 +15,7 @@ import numpy as _np
 from ..autograd import Function, constant
 from ..backend import xp
 from ..parallel import parallel_for
-from .layout import dense_view
+from .layout import dense_cover
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -141,16 +141,19 @@ class ReLU(Function):
     def forward(self, z):
         if self.needs_input_grad[0]:
             self.mask = z > 0
-        dense = dense_view(z) if z.ndim else None  # a convolution's output may be a permuted view
-        if dense is None:
+        # a convolution's output may be a permuted view, or rows with gaps (see dense_cover)
+        cover = dense_cover(z) if z.ndim else None
+        if cover is None:
             return xp.maximum(z, 0)
-        view, restore = dense
+        view, restore, used = cover
         out = xp.empty_like(view)
         flat_z, flat_out = view.reshape(-1), out.reshape(-1)
 
         def work(first, last):
             _relu_into(flat_z[first:last], flat_out[first:last])
-        parallel_for(z.size, work, grain=1 << 18)  # one cheap pass: only large arrays repay a thread
+        parallel_for(view.size, work, grain=1 << 18)  # one cheap pass: only large arrays repay a thread
+        if used is not None:
+            out = out[..., :used]
         return out.transpose(restore)
 
     def backward(self, g):

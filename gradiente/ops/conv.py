@@ -266,7 +266,7 @@ class ConvNd(Function):
             if self.rows and 4 * xpad.shape[-1] > 5 * out[-1]:  # the flat product would drop over 1/5 of itself
                 return self._forward_rows_chunked(x, xpad, weight, bias, padding, dilation, out)
             if groups == 1 and all(s == 1 for s in stride) and _flat_pays(xpad.shape, c_out, out):
-                return _forward_flat(xpad, weight, bias, dilation, out)
+                return _forward_flat(xpad, weight, bias, dilation, out, gapped=nd == 2)
         # flat windows in training too (only xpad is saved) when the weight gradient's product is wide enough
         # (C_out >= 16), the rows are long next to the kernel (the input gradient's windows, padded by
         # d (k - 1) on both sides, waste little: measured, 8x8 maps lose, 16x16 and larger gain up to 2x)
@@ -514,7 +514,7 @@ def _flat_columns(xpad, kernel, dilation, out, n, extra=0, size=_CHUNK):
     return col, runs, view, chunk, wide
 
 
-def _forward_flat(xpad, weight, bias, dilation, out, size=_CHUNK):
+def _forward_flat(xpad, weight, bias, dilation, out, size=_CHUNK, gapped=False):
     """Stride-1, one-group convolution when no gradient is needed: flat windows, a few images at a time.
 
     With each padded plane flattened (row length Wp), output (i, j) sits at
@@ -528,6 +528,11 @@ def _forward_flat(xpad, weight, bias, dilation, out, size=_CHUNK):
     output is cropped. The bias rides in the product as a row of ones. A
     chunk of images at a time (copy, product, crop into (N, C_out, *out))
     stays in cache. The same holds for any number of spatial dims.
+
+    ``gapped``: the products write straight into a (C_out, N, Ho, *Wp) buffer and the output is its
+    view [..., :Wo] (rows with gaps, (C, N) ordered), without the cropping copy (LeNet-5's first
+    layer at batch 256: 0.35-0.5 ms of 2.2); the element-wise passes after it run over the whole
+    rows (:func:`~gradiente.ops.layout.dense_cover`), pooling reads its views.
     """
     n = xpad.shape[0]
     kernel, pspatial, c_out = weight.shape[2:], xpad.shape[2:], weight.shape[0]
@@ -538,9 +543,16 @@ def _forward_flat(xpad, weight, bias, dilation, out, size=_CHUNK):
     if bias is not None:
         w2 = xp.concatenate([w2, bias[:, None]], axis=1)
         col[rows] = 1
+    crop = (slice(None),) * 3 + tuple(slice(0, o) for o in out[1:])
+    if gapped:
+        full = xp.empty((c_out, n * wide), dtype=xpad.dtype)
+        for s in range(0, n, chunk):
+            b = min(chunk, n - s)
+            runs[..., :b, :] = view[..., s:s + b, :]
+            xp.matmul(w2, col[:, :b].reshape(-1, b * wide), out=full[:, s * wide:(s + b) * wide])
+        return full.reshape((c_out, n, out[0]) + tuple(pspatial[1:]))[crop].swapaxes(0, 1)
     z = xp.empty((c_out, chunk * wide), dtype=xpad.dtype)
     y = xp.empty((n, c_out) + tuple(out), dtype=xpad.dtype)
-    crop = (slice(None),) * 3 + tuple(slice(0, o) for o in out[1:])
     for s in range(0, n, chunk):
         b = min(chunk, n - s)
         runs[..., :b, :] = view[..., s:s + b, :]
