@@ -141,8 +141,9 @@ class ReLU(Function):
     def forward(self, z):
         if self.needs_input_grad[0]:
             self.mask = z > 0
-        # a convolution's output may be a permuted view, or rows with gaps (see dense_cover)
-        cover = dense_cover(z) if z.ndim else None
+        # a convolution's output may be a permuted view, or rows with gaps (see dense_cover); below two
+        # rows of zeros the plain maximum is as fast
+        cover = dense_cover(z) if z.size >= 2 * _ZERO_ROW else None
         if cover is None:
             return xp.maximum(z, 0)
         view, restore, used = cover
