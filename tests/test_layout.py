@@ -40,9 +40,10 @@ def test_dense_cover_of_rows_with_gaps():
 
 
 def test_relu_on_gapped_and_permuted_views_keeps_values_and_nan():
-    buf = np.random.default_rng(0).standard_normal((3, 2, 4, 9)).astype(np.float32)
+    buf = np.random.default_rng(0).standard_normal((6, 64, 10, 9)).astype(np.float32)
     buf[0, 0, 0, 0] = np.nan
-    a = buf[..., :6].swapaxes(0, 1)
+    a = buf[..., :6].swapaxes(0, 1)  # 23,040 values: the blocked path over whole rows
+    assert a.size >= 2 * 8192 and dense_cover(a)[2] == 6
     out = g.relu(g.Tensor(a)).numpy()
     np.testing.assert_array_equal(out, np.maximum(a, 0))
     assert np.isnan(out[0, 0, 0, 0])
