@@ -17,9 +17,13 @@ Backward: max pooling sends each output's gradient to the position of its
 window's maximum (the first one on ties, as PyTorch); average pooling spreads
 it evenly over the window. Both write the windows back one strided slice per
 kernel offset, as the convolution's ``col2im``; max pooling writes its gradient
-in the memory order of its input (the im2col convolution's output is a (C, N)
-ordered view), so the ReLU and convolution backward passes before it read it in
-their own order.
+in the memory order of its input (a convolution's output may be a (C, N) ordered
+or images-innermost view, ``ops/conv.py``), so the ReLU and convolution backward
+passes before it read it in their own order. The windows' offsets are basic
+slices of the input (no strided-view construction per call); on an
+images-innermost input their passes run over contiguous runs of images
+(LeNet-5's first pool, one thread: 0.48 -> 0.23 ms forward, 0.31 -> 0.19 ms
+backward).
 """
 import itertools
 import math
