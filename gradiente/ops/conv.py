@@ -288,7 +288,7 @@ class ConvNd(Function):
             self.rows = False
             self.scatter = c_in < c_out  # input gradient: C_in < C_out favours W^T g
             self.xpad, self.weight = xpad, weight
-            return _forward_flat(xpad, weight, bias, dilation, out, _train_chunk(c_out))
+            return _forward_flat(xpad, weight, bias, dilation, out, _TRAIN_CHUNK)
         if self.rows:
             self.x_order = memory_order(x)
             return self._forward_rows(x, xpad, weight, bias, padding, dilation, out)
@@ -486,12 +486,6 @@ _CHUNK = 1 << 17  # elements of an inference chunk's columns (512 KB of float32,
 # training's flat-window chunks: larger, so that each product is worth splitting over OpenBLAS's threads
 # (the 16->32 3x3 layer on 2 threads: 4.2 ms at 2^17, 3.7 at 2^19; the same on one thread)
 _TRAIN_CHUNK = 1 << 19
-
-
-def _train_chunk(c_out):
-    """Chunk size of the flat-window training kernels: products with fewer than 16 output rows gain nothing
-    from OpenBLAS's threads and stay in L2 (LeNet-5's 1 -> 6 forward: 0.74-0.80 ms at 2^19, 0.48 at 2^17)."""
-    return _TRAIN_CHUNK if c_out >= 16 else _CHUNK
 
 
 def _flat_pays(pshape, c_out, out):
