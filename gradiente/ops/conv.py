@@ -427,10 +427,9 @@ class ConvNd(Function):
         xshape, pshape, kernel, stride, padding, dilation, groups, out = self.geom
         need_x, need_w = self.needs_input_grad[:2]
         gx = gw = gb = None
-        need_b = self.has_bias and self.needs_input_grad[2]
         if need_w:
-            gw, gb = _weight_grad_flat(self.xpad, g, kernel, dilation, out, need_b)
-        if need_b and gb is None:
+            gw = _weight_grad_flat(self.xpad, g, kernel, dilation, out)
+        if self.has_bias and self.needs_input_grad[2]:
             gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
         if need_x:
             if self.scatter:
@@ -654,47 +653,28 @@ def _weight_grad_bands(windows, g, wshape, bias):
     return acc[:, :rows].reshape(wshape), (acc[:, rows].copy() if bias else None)
 
 
-def _weight_grad_flat(xpad, g, kernel, dilation, out, bias=False):
-    """dL/dW (and dL/db) of a stride-1, one-group convolution on the flat windows of :func:`_forward_flat`.
+def _weight_grad_flat(xpad, g, kernel, dilation, out):
+    """dL/dW of a stride-1, one-group convolution on the flat windows of :func:`_forward_flat`.
 
     From the convolution sum, dL/dW[o, (c, u, v)] = sum over (n, p) of dL/dZ[n, o, p] xflat[n, c, p + offset(u, v)],
     with p running over each padded plane's flat positions: the output gradient is widened with zero
-    columns to the padded row length (so the windows' dropped columns contribute nothing) and multiplied
-    by the same contiguous column runs the forward copies, a chunk of images at a time (both operands
-    stay in cache). Up to 16 output channels, the gradient chunk stays channel-major and the columns carry
-    the bias's row of ones, so the product also yields dL/db (returned, else None); with more, the
-    channel-last layout of the whole gradient multiplies faster (measured: 1 -> 6 5x5 on 64 28x28 maps
-    1.1-1.5 -> 0.5-0.6 ms channel-major; 16 -> 32 3x3 on 32 16x16 maps 1.3 channel-last vs 1.5).
+    columns to the padded row length (so the windows' dropped columns contribute nothing), laid out
+    channel-last, and multiplied by the same contiguous column runs the forward copies, a chunk of
+    images at a time (both operands stay in cache).
     """
     n, c_in = xpad.shape[:2]
     c_out, pspatial = g.shape[1], xpad.shape[2:]
-    crop = tuple(slice(0, o) for o in out[1:])
-    if c_out > 16:
-        col, runs, view, chunk, wide = _flat_columns(xpad, kernel, dilation, out, n, size=_TRAIN_CHUNK)
-        rows = col.shape[0]
-        gt = xp.zeros((n, out[0]) + tuple(pspatial[1:]) + (c_out,), dtype=g.dtype)
-        gt[(slice(None), slice(None)) + crop] = xp.moveaxis(g, 1, -1)
-        gt = gt.reshape(n * wide, c_out)
-        acc = xp.zeros((rows, c_out), dtype=g.dtype)
-        for s in range(0, n, chunk):
-            b = min(chunk, n - s)
-            runs[..., :b, :] = view[..., s:s + b, :]
-            acc += col[:, :b].reshape(rows, b * wide) @ gt[s * wide:(s + b) * wide]
-        return xp.ascontiguousarray(acc.T).reshape((c_out, c_in) + tuple(kernel)), None
-    extra = 1 if bias else 0
-    col, runs, view, chunk, wide = _flat_columns(xpad, kernel, dilation, out, n, extra, size=_CHUNK)
+    col, runs, view, chunk, wide = _flat_columns(xpad, kernel, dilation, out, n, size=_TRAIN_CHUNK)
     rows = col.shape[0]
-    if bias:
-        col[-1] = 1  # the product with the (zero-widened) gradient sums it: dL/db
-    gchunk = xp.zeros((c_out, chunk, out[0]) + tuple(pspatial[1:]), dtype=g.dtype)
-    acc = xp.zeros((c_out, rows), dtype=g.dtype)
+    gt = xp.zeros((n, out[0]) + tuple(pspatial[1:]) + (c_out,), dtype=g.dtype)
+    gt[(slice(None), slice(None)) + tuple(slice(0, o) for o in out[1:])] = xp.moveaxis(g, 1, -1)
+    gt = gt.reshape(n * wide, c_out)
+    acc = xp.zeros((rows, c_out), dtype=g.dtype)
     for s in range(0, n, chunk):
         b = min(chunk, n - s)
         runs[..., :b, :] = view[..., s:s + b, :]
-        gchunk[(slice(None), slice(0, b), slice(None)) + crop] = g[s:s + b].swapaxes(0, 1)
-        acc += gchunk[:, :b].reshape(c_out, b * wide) @ col[:, :b].reshape(rows, b * wide).T
-    gw = acc[:, :rows - extra].reshape((c_out, c_in) + tuple(kernel))
-    return gw, (acc[:, -1].copy() if bias else None)
+        acc += col[:, :b].reshape(rows, b * wide) @ gt[s * wide:(s + b) * wide]
+    return xp.ascontiguousarray(acc.T).reshape((c_out, c_in) + tuple(kernel))
 
 
 def _input_grad_flat(g, weight, pshape, dilation):
