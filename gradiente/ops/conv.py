@@ -105,6 +105,15 @@ def _windows(xpad, kernel, stride, dilation, out):
     return xp.lib.stride_tricks.as_strided(xpad, shape, strides, writeable=False)
 
 
+def offset_views(xpad, kernel, stride, dilation, out):
+    """Per kernel offset (in row-major order), the view (N, C, *out) of the padded input that each
+    window reads at that offset: ``xpad[..., u d + s i, ...]``, by basic slicing (no copy; writable
+    when ``xpad`` is, so adjoints add or write into them)."""
+    return [xpad[(slice(None), slice(None)) + tuple(slice(u * d, u * d + s * (o - 1) + 1, s)
+                                                    for u, d, s, o in zip(off, dilation, stride, out))]
+            for off in itertools.product(*[range(k) for k in kernel])]
+
+
 def im2col(xpad, kernel, stride, dilation, out, ones=False):
     """Columns of the input windows, shape (C * prod(kernel), N * prod(out)), C-major.
 
@@ -132,9 +141,9 @@ def col2im(col, shape, kernel, stride, dilation, out):
     ``shape`` (N, C, *spatial). One strided-slice addition per kernel offset.
     """
     gx = xp.zeros(shape, dtype=col.dtype)
-    for offset in itertools.product(*[range(k) for k in kernel]):
-        sl = tuple(slice(u * d, u * d + s * (o - 1) + 1, s) for u, d, s, o in zip(offset, dilation, stride, out))
-        gx[(slice(None), slice(None)) + sl] += col[(slice(None),) + offset].swapaxes(0, 1)
+    offsets = itertools.product(*[range(k) for k in kernel])
+    for offset, view in zip(offsets, offset_views(gx, kernel, stride, dilation, out)):
+        view += col[(slice(None),) + offset].swapaxes(0, 1)
     return gx
 
 
@@ -578,12 +587,11 @@ def _pad_images_last(x, padding):
 
 def _band_windows(xt, kernel, stride, dilation, out):
     """Strided view (C, *kernel, *out, N) of the images-last padded input ``xt`` (C, *S, N): the im2col
-    columns with the images innermost, ``view[c, *k, i, ..., n] = xt[c, s i + d k, ..., n]``."""
-    st = xt.strides
-    return xp.lib.stride_tricks.as_strided(
-        xt, (xt.shape[0],) + tuple(kernel) + tuple(out) + (xt.shape[-1],),
-        (st[0],) + tuple(d * s for d, s in zip(dilation, st[1:-1])) + tuple(k * s for k, s in zip(stride, st[1:-1]))
-        + (st[-1],), writeable=False)
+    columns with the images innermost, ``view[c, *k, i, ..., n] = xt[c, s i + d k, ..., n]``
+    (:func:`_windows` of the same memory, its axes reordered)."""
+    nd = len(kernel)
+    win = _windows(xp.moveaxis(xt, -1, 0), kernel, stride, dilation, out)  # (N, C, *out, *kernel)
+    return win.transpose((1,) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd)) + (0,))
 
 
 def _band_columns(windows, first, last, extra, buf):
