@@ -291,8 +291,16 @@ def _deposit(fn, index, g, heap):
     buf = fn._out_grads
     if buf is None:
         buf = fn._out_grads = [None] * fn.n_outputs
-        heapq.heappush(heap, (-fn._seq, fn))
+        heapq.heappush(heap, (-fn._seq, fn))  # sequence numbers are unique: fn is never compared
     buf[index] = g if buf[index] is None else buf[index] + g
+
+
+def _route(t, g, leaves, heap):
+    """Hand the gradient ``g`` of input ``t`` on: to the leaves' sums, or to the node that made ``t``."""
+    if t.grad_fn is None:
+        _add_leaf(leaves, t, g)
+    else:
+        _deposit(t.grad_fn, t._output_index, g, heap)
 
 
 def _accumulate_leaf(t, g, owned):
@@ -361,7 +369,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             _deposit(t.grad_fn, t._output_index, g, heap)
     if create_graph:
         return _backward_graph(heap, leaves, retain_graph, only)
-    pop, push = heapq.heappop, heapq.heappush
+    pop = heapq.heappop
     try:
         while heap:
             fn = pop(heap)[1]
@@ -387,18 +395,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                     )
                 if g.dtype is not data.dtype and g.dtype != data.dtype:
                     g = g.astype(data.dtype)
-                parent = t.grad_fn
-                if parent is None:
-                    k = id(t)
-                    entry = leaves.get(k)
-                    leaves[k] = (t, g) if entry is None else (t, entry[1] + g)
-                    continue
-                buf = parent._out_grads
-                if buf is None:
-                    buf = parent._out_grads = [None] * parent.n_outputs
-                    push(heap, (-parent._seq, parent))  # sequence numbers are unique: fn is never compared
-                i = t._output_index
-                buf[i] = g if buf[i] is None else buf[i] + g
+                _route(t, g, leaves, heap)
             if not retain_graph:
                 _release(fn, len(grads))
     except BaseException:
@@ -443,7 +440,7 @@ def _drop_buffers(heap):
 def _backward_graph(heap, leaves, retain_graph, only):
     """The walk of :func:`backward` for ``create_graph=True``: gradients are tensors, each node runs its
     ``backward_graph`` with recording on, and leaves get a ``.grad`` that is differentiable again."""
-    pop, push = heapq.heappop, heapq.heappush
+    pop = heapq.heappop
     with enable_grad():
         try:
             while heap:
@@ -471,16 +468,7 @@ def _backward_graph(heap, leaves, retain_graph, only):
                         )
                     if g.data.dtype != data.dtype:
                         g = g.to(data.dtype)
-                    parent = t.grad_fn
-                    if parent is None:
-                        _add_leaf(leaves, t, g)
-                        continue
-                    buf = parent._out_grads
-                    if buf is None:
-                        buf = parent._out_grads = [None] * parent.n_outputs
-                        push(heap, (-parent._seq, parent))
-                    i = t._output_index
-                    buf[i] = g if buf[i] is None else buf[i] + g
+                    _route(t, g, leaves, heap)
                 if not retain_graph:
                     _release(fn, len(grads))
         except BaseException:
