@@ -19,6 +19,12 @@ class _MaxPoolNd(Module):
         return _pool.max_pool(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                               self.return_indices, nd=self._nd)
 
+    def forward_after_relu(self, x):
+        """``self(relu(x))`` in one node, the rectifier applied to the pooled map (``Sequential`` calls it
+        for a ``ReLU`` followed by this layer; ``MaxPoolNd`` in ``ops/pool.py``)."""
+        return _pool.max_pool(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                              nd=self._nd, relu=True)
+
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")

@@ -30,7 +30,8 @@ import math
 from ..autograd import Function, constant
 from ..backend import xp
 from .conv import ConvTransposeNd, ntuple, offset_views
-from .layout import empty_in_order, memory_order
+from .activation import _relu_into
+from .layout import dense_view, empty_in_order, memory_order
 
 
 def _geometry(spatial, kernel, stride, padding, dilation, ceil_mode):
@@ -110,6 +111,11 @@ def _max_and_index(views):
 class MaxPoolNd(Function):
     """y = max over the window (seed 002 §2.6); the gradient goes to the arg-max of each window.
 
+    ``relu=True`` computes ``max_pool(relu(x))`` as ``relu(max_pool(x))`` (the rectifier is monotone, so
+    both pick the same element and value): the activation and its backward run over the pooled map,
+    a kernel-size times smaller, instead of the whole input (:class:`~gradiente.nn.Sequential` uses it
+    for a ``ReLU`` followed by a ``MaxPool``).
+
     The maximum is a running ``np.maximum`` over the kernel offsets (one
     strided slice each), which is much faster than an ``argmax`` over a copied
     window axis. When a gradient is needed, the offset of the first maximum
@@ -118,7 +124,7 @@ class MaxPoolNd(Function):
     (inference) only the maximum is computed.
     """
 
-    def forward(self, x, kernel=(2,), stride=(2,), padding=(0,), dilation=(1,), ceil_mode=False):
+    def forward(self, x, kernel=(2,), stride=(2,), padding=(0,), dilation=(1,), ceil_mode=False, relu=False):
         spatial = x.shape[2:]
         out, extra = _geometry(spatial, kernel, stride, padding, dilation, ceil_mode)
         xpad = _pad_spatial(x, padding, extra, -xp.inf)
@@ -130,6 +136,20 @@ class MaxPoolNd(Function):
             best = xp.array(views[0]) if len(views) == 1 else xp.maximum(views[0], views[1])
             for view in views[2:]:
                 xp.maximum(best, view, out=best)
+        if relu:
+            # max_pool(relu(x)) = relu(max_pool(x)): the maximum commutes with the rectifier. A window
+            # whose maximum is not positive passes no gradient (relu' = 0 there, NaN included, as
+            # PyTorch's threshold backward): its index becomes -1, which no kernel offset matches
+            if idx is not None:  # idx = (idx + 1) [best > 0] - 1, in place (a masked copyto is 20x slower)
+                idx += 1
+                idx *= best > 0
+                idx -= 1
+            dense = dense_view(best)  # best is a fresh array, in its input's memory order
+            if dense is None:
+                xp.maximum(best, 0, out=best)
+            else:
+                flat = dense[0].reshape(-1)
+                _relu_into(flat, flat)
         self.idx = idx
         self.geom = (x.shape, xpad.shape, kernel, stride, padding, dilation, out)
         self.order = memory_order(xpad)
@@ -313,13 +333,18 @@ def _pool_args(fn, x, kernel_size, stride, padding, dilation, nd):
     return kernel, stride, padding, dilation
 
 
-def max_pool(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False, nd=2):
+def max_pool(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False, nd=2,
+             relu=False):
+    """Max pooling of ``x``; ``relu=True`` pools ``relu(x)`` in one node (see :class:`MaxPoolNd`)."""
     fn = f"max_pool{nd}d"
     _check_input(fn, x, nd)
     kernel, stride, padding, dilation = _pool_args(fn, x, kernel_size, stride, padding, dilation, nd)
     xb, unbatched = _batched(x, nd)
-    y = MaxPoolNd.apply(xb, kernel=kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
+    y = MaxPoolNd.apply(xb, kernel=kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode,
+                        relu=relu)
     if return_indices:
+        if relu:
+            raise ValueError(f"{fn}: return_indices cannot be combined with relu=True")
         from ..autograd import no_grad  # indices only need the forward geometry
         with no_grad():
             probe = MaxPoolNd()
