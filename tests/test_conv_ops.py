@@ -291,3 +291,21 @@ def test_first_layer_bands_path_gradcheck():
     assert F.conv2d(x, w, b, stride=2, dilation=(2, 1)).grad_fn.bands
     assert g.gradcheck(lambda c, d: F.conv2d(x, c, d, stride=2, dilation=(2, 1)), (w, b))
     assert g.gradcheck(lambda c: F.conv2d(x, c, stride=(1, 2)), (w,))
+
+
+@pytest.mark.parametrize("name,xshape,wshape,kw", [c for c in TABLE if "transpose" not in c[0]])
+@pytest.mark.parametrize("images_last", [False, True])
+def test_inference_paths_equal_the_training_forward(name, xshape, wshape, kw, images_last):
+    """Without a graph the convolutions take their own paths (flat windows, per-kernel-row chunks, bands of
+    columns for every layer whose im2col is 4+ times its output); their values are the training forward's,
+    which the torch parity above checks, also on an input laid out with the images innermost."""
+    rng = np.random.default_rng(11)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in (xshape, wshape, wshape[:1]))
+    if images_last:
+        x = np.ascontiguousarray(np.moveaxis(x, 0, -1))
+        x = np.moveaxis(x, -1, 0)
+    fn = getattr(F, name)
+    train = fn(g.tensor(x), g.tensor(w, requires_grad=True), g.tensor(b), **kw)
+    with g.no_grad():
+        infer = fn(g.tensor(x), g.tensor(w), g.tensor(b), **kw)
+    np.testing.assert_allclose(infer.numpy(), train.numpy(), rtol=1e-5, atol=1e-5)
