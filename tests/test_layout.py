@@ -53,12 +53,12 @@ def test_inference_convolution_returns_a_gapped_view_with_torch_values():
     """Without a gradient, stride-1 convolutions write their products straight into padded-width rows."""
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(3)
-    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((3, 1, 20, 20), (6, 1, 5, 5), (6,)))
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((3, 4, 20, 20), (16, 4, 3, 3), (16,)))
     with g.no_grad():
-        y = F.conv2d(g.tensor(x), g.tensor(w), g.tensor(b), padding=2)
+        y = F.conv2d(g.tensor(x), g.tensor(w), g.tensor(b), padding=1)
         pooled = F.max_pool2d(F.relu(y), 2)
     assert not y.numpy().flags.c_contiguous and dense_cover(y.numpy())[2] == 20
-    yt = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b), padding=2)
+    yt = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b), padding=1)
     np.testing.assert_allclose(y.numpy(), yt.numpy(), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(pooled.numpy(), torch.nn.functional.max_pool2d(torch.relu(yt), 2).numpy(),
                                rtol=1e-5, atol=1e-5)
