@@ -5,18 +5,26 @@ process. There, the idle worker threads of each library's thread pool (OpenBLAS
 for NumPy, OpenMP for PyTorch) keep spinning on the second core after every
 call, and slow the other library's next call: on a 2-core machine PyTorch's
 LeNet-5 step took 5.6 ms alone and 9.9 ms next to NumPy's OpenBLAS threads.
-Here every (workload, library) pair runs in a fresh worker process of its own,
-with each library's default threads, the two libraries alternating, so they
-share the machine's conditions but never each other's threads. Both sides are
-built by the same twin-model code as the interleaved scripts (same weights and
-data); a worker only ever calls its own side.
+Here each library runs in a worker process of its own, with its default
+threads, and only ever calls its own side; both sides are built by the same
+twin-model code as the interleaved scripts (same weights and data).
 
-    python bench/isolated.py [--rounds 3] [--calls 20] [workload ...]
+The two workers stay alive for the whole workload and take turns: in each
+round one times ``--repeats`` batches of ``--calls`` calls while the other
+waits, then the other does (the order alternates between rounds), with a
+pause before each turn so that the waiting library's threads have stopped
+spinning. On a shared host the speed of the machine drifts over seconds
+(the same process's LeNet-5 step moved between 6.0 and 8.6 ms from one second
+to the next), so the two timings of a round, taken a second apart, are
+compared with each other: the paired ratio of the round.
+
+    python bench/isolated.py [--rounds 10] [--calls 20] [--repeats 5] [workload ...]
 
 Workloads: lenet_step, lenet_inference, conv3x3, lstm_step, gru_step, rnn_step, encoder_step,
-minilm, minilm_padded, xor_step, mlp_step (default: all). Prints the median time
-per call of each library over every round, and the ratio gradiente / PyTorch;
-then the best (least disturbed) timing of each and their ratio.
+minilm, minilm_padded, xor_step, mlp_step (default: all). Prints, per workload, the median
+time per call of each library over every round and the ratio of the two medians
+(gradiente / PyTorch); the median of the rounds' paired ratios, with the middle half of
+them; and the best (least disturbed) timing of each and their ratio.
 The workloads lenet_floor, lstm_floor and encoder_floor time, on gradiente's
 side, only the matrix products of that step (``floors.py``): a lower bound of
 the step's ratio with NumPy's BLAS on this machine.
@@ -107,59 +115,127 @@ WORKLOADS = {
 }
 
 
-def worker(workload, side, calls, repeats):
-    """Build both twins, time only ``side`` (0 = gradiente, 1 = torch); print seconds per call as JSON."""
+def _build(workload, side):
+    """Build both twins of ``workload`` and return the step of ``side`` (0 = gradiente, 1 = torch), warmed up."""
     sys.path.insert(0, str(HERE))
     import torch
     make, _ = WORKLOADS[workload]
     step = make(torch)[side]
     for _ in range(3):
         step()
+    return step
+
+
+def _time(step, calls, repeats):
+    """Seconds per call of ``step``, one figure per batch of ``calls`` calls."""
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         for _ in range(calls):
             step()
         times.append((time.perf_counter() - t0) / calls)
-    print(json.dumps(times))
+    return times
 
 
-def _run_worker(workload, side, calls, repeats):
-    out = subprocess.run([sys.executable, __file__, "--worker", workload, str(side), str(calls), str(repeats)],
-                         capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def worker(workload, side, calls, repeats):
+    """Time ``side`` once; print seconds per call as JSON."""
+    print(json.dumps(_time(_build(workload, side), calls, repeats)))
+
+
+def serve(workload, side):
+    """Build ``side`` once, then answer each line 'calls repeats' on stdin with the JSON list of seconds
+    per call; an empty line or the end of stdin stops the worker."""
+    step = _build(workload, side)
+    print("ready", flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        calls, repeats = map(int, line.split())
+        print(json.dumps(_time(step, calls, repeats)), flush=True)
+
+
+class _Worker:
+    """A serving worker process of one library for one workload."""
+
+    def __init__(self, workload, side):
+        self.proc = subprocess.Popen([sys.executable, __file__, "--serve", workload, str(side)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            self.proc.wait()
+            raise SystemExit(f"the {('gradiente', 'torch')[side]} worker of {workload} failed to start "
+                             f"(exit status {self.proc.returncode})")
+
+    def time(self, calls, repeats):
+        self.proc.stdin.write(f"{calls} {repeats}\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+PAUSE = 0.3  # seconds before each turn: OpenBLAS's and OpenMP's idle threads stop spinning well before
+
+
+def _paired(name, calls, rounds, repeats):
+    """Both workers of ``name`` alive, taking turns; returns ({side: all timings}, [paired ratio per round])."""
+    workers = [_Worker(name, 0), _Worker(name, 1)]
+    samples, ratios = {0: [], 1: []}, []
+    try:
+        for r in range(rounds):
+            medians = {}
+            for side in ((0, 1) if r % 2 == 0 else (1, 0)):
+                time.sleep(PAUSE)
+                times = workers[side].time(calls, repeats)
+                samples[side] += times
+                medians[side] = statistics.median(times)
+            ratios.append(medians[0] / medians[1])
+    finally:
+        for w in workers:
+            w.close()
+    return samples, ratios
+
+
+def _middle_half(values):
+    q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+    return q[0], q[2]
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rounds", type=int, default=3, help="worker processes per library and workload")
+    ap.add_argument("--rounds", type=int, default=10, help="turns of each library per workload")
     ap.add_argument("--calls", type=int, default=20, help="calls per timing (scaled per workload)")
-    ap.add_argument("--repeats", type=int, default=5, help="timings per worker process")
+    ap.add_argument("--repeats", type=int, default=5, help="timings per turn")
     ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("workloads", nargs="*", default=[w for w in WORKLOADS if not w.endswith("_floor")])
     args = ap.parse_args(argv)
     if args.worker:
         name, side, calls, repeats = args.worker
         worker(name, int(side), int(calls), int(repeats))
         return
+    if args.serve:
+        serve(args.serve[0], int(args.serve[1]))
+        return
     unknown = [w for w in args.workloads if w not in WORKLOADS]
     if unknown:
         ap.error(f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}")
+    if args.rounds < 1 or args.calls < 1 or args.repeats < 1:
+        ap.error("--rounds, --calls and --repeats must be at least 1")
     import numpy
     import torch
     print(f"each library alone in its own process; torch {torch.__version__} ({torch.get_num_threads()} threads), "
-          f"numpy {numpy.__version__}; {args.rounds} processes x {args.repeats} timings per library")
-    _run_worker(args.workloads[0], 0, 1, 1)  # untimed: the first worker of a run starts colder than the rest
+          f"numpy {numpy.__version__}; {args.rounds} rounds x {args.repeats} timings per library")
     for name in args.workloads:
         calls = max(1, round(args.calls * WORKLOADS[name][1]))
-        samples = {0: [], 1: []}
-        for _ in range(args.rounds):
-            for side in (0, 1):
-                samples[side] += _run_worker(name, side, calls, args.repeats)
+        samples, ratios = _paired(name, calls, args.rounds, args.repeats)
         gm, tm = statistics.median(samples[0]), statistics.median(samples[1])
         gb, tb = min(samples[0]), min(samples[1])
+        lo, hi = _middle_half(ratios)
         print(f"{name:<16} gradiente {gm * 1e3:9.3f} ms   torch {tm * 1e3:9.3f} ms   ratio {gm / tm:5.2f}"
-              f"   (best timings {gb * 1e3:.3f} / {tb * 1e3:.3f} ms: {gb / tb:4.2f})", flush=True)
+              f"   paired {statistics.median(ratios):4.2f} (middle half {lo:4.2f}-{hi:4.2f})"
+              f"   best {gb * 1e3:.3f} / {tb * 1e3:.3f} ms: {gb / tb:4.2f}", flush=True)
 
 
 if __name__ == "__main__":

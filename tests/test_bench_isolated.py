@@ -33,3 +33,17 @@ def test_floor_products_run_at_small_sizes():
     for products in (floors.lstm_floor(T=3, B=2, I=4, H=8), floors.encoder_floor(B=2, L=5, D=8, heads=2, FF=16),
                      floors.lenet_floor(N=2)):
         assert products() is None
+
+
+def test_serving_workers_take_turns_and_report_paired_ratios():
+    """The main loop keeps one worker per library alive and pairs their turns (no timing is asserted)."""
+    pytest.importorskip("torch")
+    out = subprocess.run([sys.executable, str(SCRIPT), "--rounds", "2", "--calls", "1", "--repeats", "2", "xor_step"],
+                         capture_output=True, text=True, check=True)
+    line = out.stdout.strip().splitlines()[-1]
+    assert line.startswith("xor_step") and "paired" in line and "middle half" in line
+
+
+def test_bad_counts_are_refused():
+    out = subprocess.run([sys.executable, str(SCRIPT), "--rounds", "0", "xor_step"], capture_output=True, text=True)
+    assert out.returncode == 2 and "--rounds, --calls and --repeats must be at least 1" in out.stderr
