@@ -9,16 +9,19 @@ Here each library runs in a worker process of its own, with its default
 threads, and only ever calls its own side; both sides are built by the same
 twin-model code as the interleaved scripts (same weights and data).
 
-The two workers stay alive for the whole workload and take turns: in each
-round one times ``--repeats`` batches of ``--calls`` calls while the other
-waits, then the other does (the order alternates between rounds), with a
-pause before each turn so that the waiting library's threads have stopped
-spinning. On a shared host the speed of the machine drifts over seconds
-(the same process's LeNet-5 step moved between 6.0 and 8.6 ms from one second
-to the next), so the two timings of a round, taken a second apart, are
-compared with each other: the paired ratio of the round.
+The two workers take turns: in each round one times ``--repeats`` batches of
+``--calls`` calls while the other waits, then the other does (the order
+alternates between rounds), with a pause before each turn so that the waiting
+library's threads have stopped spinning. On a shared host the speed of the
+machine drifts over seconds (the same process's LeNet-5 step moved between 6.0
+and 8.6 ms from one second to the next), so the two timings of a round, taken a
+second apart, are compared with each other: the paired ratio of the round. A
+process can also stay in a slow state for its whole life (the 3x3 convolution
+with two OpenBLAS threads ran at 4.3-5 ms in some processes and 9-10 ms in
+others, steadily), so every ``--per-worker`` rounds both workers are replaced by
+fresh ones.
 
-    python bench/isolated.py [--rounds 10] [--calls 20] [--repeats 5] [workload ...]
+    python bench/isolated.py [--rounds 10] [--per-worker 2] [--calls 20] [--repeats 5] [workload ...]
 
 Workloads: lenet_step, lenet_inference, conv3x3, lstm_step, gru_step, rnn_step, encoder_step,
 minilm, minilm_padded, xor_step, mlp_step (default: all). Prints, per workload, the median
@@ -178,22 +181,24 @@ class _Worker:
 PAUSE = 0.3  # seconds before each turn: OpenBLAS's and OpenMP's idle threads stop spinning well before
 
 
-def _paired(name, calls, rounds, repeats):
-    """Both workers of ``name`` alive, taking turns; returns ({side: all timings}, [paired ratio per round])."""
-    workers = [_Worker(name, 0), _Worker(name, 1)]
+def _paired(name, calls, rounds, repeats, per_worker=2):
+    """Workers of ``name`` taking turns, a new pair every ``per_worker`` rounds; returns ({side: all
+    timings}, [paired ratio per round])."""
     samples, ratios = {0: [], 1: []}, []
-    try:
-        for r in range(rounds):
-            medians = {}
-            for side in ((0, 1) if r % 2 == 0 else (1, 0)):
-                time.sleep(PAUSE)
-                times = workers[side].time(calls, repeats)
-                samples[side] += times
-                medians[side] = statistics.median(times)
-            ratios.append(medians[0] / medians[1])
-    finally:
-        for w in workers:
-            w.close()
+    for first in range(0, rounds, per_worker):
+        workers = [_Worker(name, 0), _Worker(name, 1)]
+        try:
+            for r in range(first, min(rounds, first + per_worker)):
+                medians = {}
+                for side in ((0, 1) if r % 2 == 0 else (1, 0)):
+                    time.sleep(PAUSE)
+                    times = workers[side].time(calls, repeats)
+                    samples[side] += times
+                    medians[side] = statistics.median(times)
+                ratios.append(medians[0] / medians[1])
+        finally:
+            for w in workers:
+                w.close()
     return samples, ratios
 
 
@@ -207,6 +212,7 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=10, help="turns of each library per workload")
     ap.add_argument("--calls", type=int, default=20, help="calls per timing (scaled per workload)")
     ap.add_argument("--repeats", type=int, default=5, help="timings per turn")
+    ap.add_argument("--per-worker", type=int, default=2, help="rounds before both workers are replaced")
     ap.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     ap.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("workloads", nargs="*", default=[w for w in WORKLOADS if not w.endswith("_floor")])
@@ -221,15 +227,16 @@ def main(argv=None):
     unknown = [w for w in args.workloads if w not in WORKLOADS]
     if unknown:
         ap.error(f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}")
-    if args.rounds < 1 or args.calls < 1 or args.repeats < 1:
-        ap.error("--rounds, --calls and --repeats must be at least 1")
+    if min(args.rounds, args.calls, args.repeats, args.per_worker) < 1:
+        ap.error("--rounds, --per-worker, --calls and --repeats must be at least 1")
     import numpy
     import torch
     print(f"each library alone in its own process; torch {torch.__version__} ({torch.get_num_threads()} threads), "
-          f"numpy {numpy.__version__}; {args.rounds} rounds x {args.repeats} timings per library")
+          f"numpy {numpy.__version__}; {args.rounds} rounds x {args.repeats} timings per library, "
+          f"new workers every {args.per_worker} rounds")
     for name in args.workloads:
         calls = max(1, round(args.calls * WORKLOADS[name][1]))
-        samples, ratios = _paired(name, calls, args.rounds, args.repeats)
+        samples, ratios = _paired(name, calls, args.rounds, args.repeats, args.per_worker)
         gm, tm = statistics.median(samples[0]), statistics.median(samples[1])
         gb, tb = min(samples[0]), min(samples[1])
         lo, hi = _middle_half(ratios)

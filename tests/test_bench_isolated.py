@@ -38,7 +38,8 @@ def test_floor_products_run_at_small_sizes():
 def test_serving_workers_take_turns_and_report_paired_ratios():
     """The main loop keeps one worker per library alive and pairs their turns (no timing is asserted)."""
     pytest.importorskip("torch")
-    out = subprocess.run([sys.executable, str(SCRIPT), "--rounds", "2", "--calls", "1", "--repeats", "2", "xor_step"],
+    out = subprocess.run([sys.executable, str(SCRIPT), "--rounds", "3", "--per-worker", "2", "--calls", "1",
+                          "--repeats", "2", "xor_step"],
                          capture_output=True, text=True, check=True)
     line = out.stdout.strip().splitlines()[-1]
     assert line.startswith("xor_step") and "paired" in line and "middle half" in line
@@ -46,4 +47,4 @@ def test_serving_workers_take_turns_and_report_paired_ratios():
 
 def test_bad_counts_are_refused():
     out = subprocess.run([sys.executable, str(SCRIPT), "--rounds", "0", "xor_step"], capture_output=True, text=True)
-    assert out.returncode == 2 and "--rounds, --calls and --repeats must be at least 1" in out.stderr
+    assert out.returncode == 2 and "--rounds, --per-worker, --calls and --repeats must be at least 1" in out.stderr

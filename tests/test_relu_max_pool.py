@@ -6,6 +6,7 @@ import pytest
 import gradiente as g
 import gradiente.nn.functional as F
 from gradiente import nn
+from gradiente.ops.pool import max_pool
 
 POOLS = [
     (nn.MaxPool2d, (2,), {}, (3, 4, 8, 8)),
@@ -126,3 +127,5 @@ def test_fused_relu_max_pool_errors_name_the_layer():
         nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))(np.zeros((1, 1, 4, 4), np.float32))
     with pytest.raises(ValueError, match="max_pool2d: expected a 3-D or 4-D input"):
         nn.Sequential(nn.ReLU(), nn.MaxPool2d(2))(g.zeros(4, 4))
+    with pytest.raises(ValueError, match="return_indices cannot be combined with relu=True"):
+        max_pool(g.zeros(1, 1, 4, 4), 2, return_indices=True, relu=True)

@@ -15,7 +15,7 @@ class Sequential(Module):
     A ``ReLU`` followed by a ``MaxPool1d/2d/3d`` runs as one node that pools first and rectifies the
     pooled map (the maximum commutes with the monotone rectifier, so the values and gradients are
     the same; seed 002 §2.6): the activation's passes, forward and backward, cover a kernel-size
-    times smaller map (LeNet-5's first stage: 301,056 activations instead of 75,264).
+    times smaller map (LeNet-5's first stage: 75,264 activations instead of 301,056).
     """
 
     def __init__(self, *modules):

@@ -337,14 +337,14 @@ def max_pool(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False
              relu=False):
     """Max pooling of ``x``; ``relu=True`` pools ``relu(x)`` in one node (see :class:`MaxPoolNd`)."""
     fn = f"max_pool{nd}d"
+    if return_indices and relu:
+        raise ValueError(f"{fn}: return_indices cannot be combined with relu=True")
     _check_input(fn, x, nd)
     kernel, stride, padding, dilation = _pool_args(fn, x, kernel_size, stride, padding, dilation, nd)
     xb, unbatched = _batched(x, nd)
     y = MaxPoolNd.apply(xb, kernel=kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode,
                         relu=relu)
     if return_indices:
-        if relu:
-            raise ValueError(f"{fn}: return_indices cannot be combined with relu=True")
         from ..autograd import no_grad  # indices only need the forward geometry
         with no_grad():
             probe = MaxPoolNd()
