@@ -84,6 +84,7 @@ import itertools
 
 from ..autograd import Function
 from ..backend import xp
+from ..blas import small_work
 from .layout import empty_in_order, memory_order
 
 
@@ -266,6 +267,11 @@ class ConvNd(Function):
     """
 
     def forward(self, x, weight, bias=None, stride=(1,), padding=((0, 0),), dilation=(1,), groups=1):
+        self.work = weight.size * x.shape[0] * _prod(x.shape[2:]) // _prod(stride)  # multiply-adds, about
+        with small_work(self.work):
+            return self._forward(x, weight, bias, stride, padding, dilation, groups)
+
+    def _forward(self, x, weight, bias, stride, padding, dilation, groups):
         nd = x.ndim - 2
         kernel = weight.shape[2:]
         spatial = x.shape[2:]
@@ -455,6 +461,10 @@ class ConvNd(Function):
         return gx, gw, gb
 
     def backward(self, g):
+        with small_work(self.work):
+            return self._backward(g)
+
+    def _backward(self, g):
         if self.bands:
             need_b = self.has_bias and self.needs_input_grad[2]
             gw, gb = _weight_grad_bands(self.windows, g, self.weight.shape, need_b)
@@ -835,6 +845,11 @@ class ConvTransposeNd(Function):
 
     def forward(self, x, weight, bias=None, stride=(1,), padding=(0,), output_padding=(0,), dilation=(1,),
                 groups=1):
+        self.work = weight.size * x.shape[0] * _prod(x.shape[2:])  # multiply-adds, about
+        with small_work(self.work):
+            return self._forward(x, weight, bias, stride, padding, output_padding, dilation, groups)
+
+    def _forward(self, x, weight, bias, stride, padding, output_padding, dilation, groups):
         nd = x.ndim - 2
         n, c_in = x.shape[:2]
         spatial = x.shape[2:]
@@ -864,6 +879,10 @@ class ConvTransposeNd(Function):
         return xp.ascontiguousarray(y)
 
     def backward(self, g):
+        with small_work(self.work):
+            return self._backward(g)
+
+    def _backward(self, g):
         xshape, full, kernel, stride, padding, dilation, groups, out = self.geom
         need_x, need_w = self.needs_input_grad[:2]
         need_b = self.has_bias and self.needs_input_grad[2]
