@@ -1,19 +1,22 @@
-"""One BLAS thread for small matrix products.
+"""One BLAS thread for small convolutions.
 
 NumPy's OpenBLAS splits every product of more than about 262,000 multiply-adds over all its threads.
 On products of a few million that split costs more than it saves: the threads are woken, split a
 short loop, synchronise, and then spin while Python prepares the next call, on the core the caller
-needs. The MNIST-1D CNN's 6,000 training steps (products of 0.3-2 million multiply-adds) took
-7.1-8.4 s with one thread for its convolutions and dense layers and 9.8-11.8 s with two, at twice
-the CPU time, in alternating runs on 2 cores.
+needs. The MNIST-1D CNN's 6,000 training steps (convolutions of 0.3-1.8 million multiply-adds) took
+7.1-8.4 s with one thread for them and 9.8-11.8 s with two, at twice the CPU time, in alternating
+runs on 2 cores.
 
-The convolution and dense kernels therefore run an operation whose work is below
-:data:`SMALL_WORK` multiply-adds (4 million) on one BLAS thread (:func:`small_work`), and leave
-larger ones to OpenBLAS, whose threads pay off there. Alternating thresholds within one process,
-the MNIST-1D step took 0.65-0.86x the time with any threshold from 2 to 16 million (its operations
-stay below 1.8 million), and LeNet-5's step moved by less than 2% (at 4 million its convolutions,
-7.5 and 30 million, keep both threads). The thread count comes back to what it was after each
-operation, so products outside gradiente keep NumPy's setting.
+The convolution kernels therefore run an operation whose work is below :data:`SMALL_WORK`
+multiply-adds (4 million) on one BLAS thread (:func:`small_work`), and leave larger ones to
+OpenBLAS, whose threads pay off there. Alternating thresholds within one process, the MNIST-1D
+step took 0.65-0.86x the time with any threshold from 2 to 16 million (its convolutions stay below
+1.8 million), while LeNet-5's convolutions (7.5 and 30 million) keep both threads (its step moved
+by less than 2% over those thresholds). The thread count comes back to what it was after each
+operation, so products outside gradiente keep NumPy's setting. Other products keep OpenBLAS's
+choice: the same rule made dense-layer steps 1-7% slower (MLPs with layers of 0.5-4 million
+multiply-adds) and the LSTM step, whose per-step products have 4H rows and B columns, 1.43x slower
+on one thread.
 
 The BLAS is reached through ``threadpoolctl`` (the ``lab`` and ``test`` extras install it); without
 it, or with a BLAS other than OpenBLAS, every product keeps the BLAS's own choice.

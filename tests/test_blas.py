@@ -43,7 +43,7 @@ def test_the_count_comes_back_after_an_error(two_blas_threads):
 
 
 @needs_openblas
-def test_conv_and_linear_leave_the_thread_count_as_they_found_it(two_blas_threads):
+def test_a_network_leaves_the_thread_count_as_it_found_it(two_blas_threads):
     get = two_blas_threads
     x = g.tensor(np.random.default_rng(0).standard_normal((4, 3, 9, 9)).astype(np.float32), requires_grad=True)
     model = g.nn.Sequential(g.nn.Conv2d(3, 4, 3), g.nn.ConvTranspose2d(4, 2, 3), g.nn.Flatten(), g.nn.Linear(162, 5))

@@ -7,7 +7,6 @@ Inputs with more than two dims (N, L, features) are multiplied as one (N*L, feat
 matrix: NumPy's matmul would otherwise loop over N small products, up to twice slower.
 """
 from ..autograd import Function
-from ..blas import small_work
 
 
 def _rows(a):
@@ -18,9 +17,7 @@ class Linear(Function):
     def forward(self, x, weight, bias=None):
         self.x, self.weight = x, weight
         self.has_bias = bias is not None
-        self.work = x.size * weight.shape[0]  # multiply-adds
-        with small_work(self.work):
-            out = _rows(x) @ weight.T
+        out = _rows(x) @ weight.T
         if bias is not None:
             out += bias
         return out if x.ndim == 2 else out.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -29,14 +26,12 @@ class Linear(Function):
         need_x, need_w = self.needs_input_grad[:2]
         need_b = self.has_bias and self.needs_input_grad[2]
         g2 = _rows(g)
-        gx = gw = None
-        with small_work(self.work):
-            if need_x:
-                gx = g2 @ self.weight
-                if g.ndim != 2:
-                    gx = gx.reshape(g.shape[:-1] + (self.weight.shape[1],))
-            if need_w:
-                gw = g2.T @ _rows(self.x)
+        gx = None
+        if need_x:
+            gx = g2 @ self.weight
+            if g.ndim != 2:
+                gx = gx.reshape(g.shape[:-1] + (self.weight.shape[1],))
+        gw = g2.T @ _rows(self.x) if need_w else None
         gb = g2.sum(axis=0) if need_b else None
         return gx, gw, gb
 
